@@ -1,0 +1,49 @@
+"""interplay: matrix information theory for supervised learning.
+
+Matrix entropy, matrix mutual information, MIR and HDR between representations and
+classification heads, with neural-collapse metrics beside them (Song et al. 2024,
+arXiv 2406.03999; arXiv 2409.16767).
+"""
+
+from interplay.functional import (
+    CollapseReference,
+    InterplayResult,
+    NeuralCollapseResult,
+    entropy_at_collapse,
+    gram_entropy,
+    hdr,
+    interplay_metrics,
+    matrix_entropy,
+    matrix_joint_entropy,
+    matrix_mutual_information,
+    mir,
+    mir_at_collapse,
+    nc_reference,
+    neural_collapse,
+    simplex_etf,
+)
+from interplay.validation import ExactSizeError, InterplayTypeError, InterplayValueError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CollapseReference",
+    "ExactSizeError",
+    "InterplayResult",
+    "InterplayTypeError",
+    "InterplayValueError",
+    "NeuralCollapseResult",
+    "__version__",
+    "entropy_at_collapse",
+    "gram_entropy",
+    "hdr",
+    "interplay_metrics",
+    "matrix_entropy",
+    "matrix_joint_entropy",
+    "matrix_mutual_information",
+    "mir",
+    "mir_at_collapse",
+    "nc_reference",
+    "neural_collapse",
+    "simplex_etf",
+]
