@@ -34,8 +34,8 @@ def entropies(x, y) -> dict[str, float]:
         "h_y": h_y,
         "h_joint": h_joint,
         "mi": mi,
-        "mir": mi / min(h_x, h_y),
-        "hdr": abs(h_x - h_y) / max(h_x, h_y),
+        "mir": mi / min(h_x, h_y) if min(h_x, h_y) > 0 else float("nan"),
+        "hdr": abs(h_x - h_y) / max(h_x, h_y) if max(h_x, h_y) > 0 else float("nan"),
     }
 
 

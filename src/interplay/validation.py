@@ -213,9 +213,10 @@ def check_psd_eigenvalues(eigenvalues: torch.Tensor, name: str) -> torch.Tensor:
     (m, m) matrix is of order ``m * eps * max|lambda|``.
     """
     m = eigenvalues.shape[-1]
-    largest = float(eigenvalues.abs().max()) if m else 0.0
+    values = eigenvalues.detach()
+    largest = float(values.abs().max()) if m else 0.0
     tol = 10 * m * torch.finfo(eigenvalues.dtype).eps * max(largest, 1e-30)
-    smallest = float(eigenvalues.min()) if m else 0.0
+    smallest = float(values.min()) if m else 0.0
     if smallest < -tol:
         raise InterplayValueError(
             f"{name} must be positive semi-definite; got eigenvalue {smallest:.3g} "

@@ -37,7 +37,7 @@ from interplay.validation import (
 __all__ = ["NeuralCollapseResult", "CollapseStatistics", "neural_collapse", "collapse_update", "collapse_compute", "count_mismatches"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class NeuralCollapseResult:
     """NC1–NC4 (see the module docstring); ``nc4`` is ``None`` when no class means were available."""
 

@@ -48,9 +48,10 @@ class PairEntropies(NamedTuple):
 
 
 def _check_positive_entropy(h: torch.Tensor, ratio: str) -> None:
-    if float(h) <= 0:
+    # A rank-one Gram has entropy 0 up to the rounding of its eigen-solve.
+    if float(h.detach()) <= 1e3 * torch.finfo(h.dtype).eps:
         raise InterplayValueError(
-            f"{ratio} is undefined because an entropy in its denominator is {float(h):.3g}: "
+            f"{ratio} is undefined because an entropy in its denominator is {float(h.detach()):.3g}: "
             "all rows on that side point in one direction (a rank-one Gram). "
             "Use the mutual information itself, or check for a collapsed representation."
         )

@@ -39,7 +39,7 @@ from interplay.validation import (
 __all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "interplay_update", "interplay_compute"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class InterplayResult:
     """Entropies (nats), mutual information and ratios between representations and heads.
 
@@ -218,8 +218,8 @@ def interplay_metrics(
         (True, 0.0)
     """
     features = check_features(features, "features")
-    labels = check_labels(labels, features.shape[0], _num_heads(head_weight), "labels")
     head_weight = check_head_weight(head_weight, features.shape[1])
+    labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)
     dt = resolve_dtype(features, dtype)
     n, d = features.shape
@@ -236,15 +236,6 @@ def interplay_metrics(
     heads = normalize_rows(head_weight.to(dt))  # (C, d)
     entropies, method = row_pair_entropies(z, heads[labels], max_exact_size)
     return _result(entropies, n, num_classes, pairing, center is not False, method)
-
-
-def _num_heads(head_weight) -> int:
-    shape = getattr(head_weight, "shape", ())
-    if len(shape) != 2:
-        raise InterplayValueError(
-            f"head_weight must be a 2-D tensor of shape (num_classes, dim); got shape {tuple(shape)}."
-        )
-    return shape[0]
 
 
 def check_center(center, d: int) -> bool | torch.Tensor:

@@ -1,0 +1,39 @@
+"""Hypothesis strategies for feature matrices and labelled batches."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+_values = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _nonzero_rows(a: np.ndarray) -> np.ndarray:
+    # Rows of (near) zero norm cannot be normalised; nudge them onto the first axis.
+    small = np.linalg.norm(a, axis=1) < 1e-3
+    a[small, 0] = 1.0
+    return a
+
+
+@st.composite
+def paired_features(draw, max_n: int = 12, max_d: int = 6):
+    """Two row-paired (n, d1), (n, d2) float64 arrays without zero rows."""
+    n = draw(st.integers(2, max_n))
+    d1, d2 = draw(st.integers(1, max_d)), draw(st.integers(1, max_d))
+    x = draw(arrays(np.float64, (n, d1), elements=_values))
+    y = draw(arrays(np.float64, (n, d2), elements=_values))
+    return _nonzero_rows(x), _nonzero_rows(y)
+
+
+@st.composite
+def labelled_batch(draw, max_n: int = 24, max_d: int = 6, max_classes: int = 5):
+    """Features (n, d), labels with at least two distinct classes, and heads (C, d)."""
+    c = draw(st.integers(2, max_classes))
+    n = draw(st.integers(2, max_n))
+    d = draw(st.integers(1, max_d))
+    labels = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    labels[0], labels[1] = 0, 1
+    features = _nonzero_rows(draw(arrays(np.float64, (n, d), elements=_values)))
+    heads = _nonzero_rows(draw(arrays(np.float64, (c, d), elements=_values)))
+    return features, labels, heads
