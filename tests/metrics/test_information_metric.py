@@ -1,0 +1,98 @@
+"""InformationInterplay: batches = one-shot = oracle, and states that merge across processes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import reference
+from interplay import interplay_metrics
+from interplay.metrics import InformationInterplay
+
+
+def data(n, d, c, generator):
+    features = torch.randn(n, d, generator=generator, dtype=torch.float64) + 0.3
+    labels = torch.randint(0, c, (n,), generator=generator)
+    labels[:c] = torch.arange(c)
+    heads = torch.randn(c, d, generator=generator, dtype=torch.float64)
+    return features, labels, heads
+
+
+def random_split(n, generator, parts=5):
+    cuts = sorted(torch.randperm(n - 1, generator=generator)[: parts - 1].add(1).tolist())
+    return [slice(a, b) for a, b in zip([0, *cuts], [*cuts, n])]
+
+
+FIELDS = ("h_z", "h_w", "h_joint", "mi", "mir", "hdr")
+
+
+@pytest.mark.parametrize("pairing", ["sample", "class"])
+@pytest.mark.parametrize("shape", [(300, 8, 5), (50, 20, 3), (400, 3, 10)])
+def test_batches_equal_one_shot_and_oracle(shape, pairing, generator):
+    features, labels, heads = data(*shape, generator)
+    metric = InformationInterplay(shape[2], shape[1], pairing=pairing)
+    for part in random_split(shape[0], generator):
+        metric.update(features[part], labels[part], heads)
+    streamed = metric.compute()
+    one_shot = interplay_metrics(features, labels, heads, pairing=pairing)
+    oracle = (reference.sample_pairing if pairing == "sample" else reference.class_pairing)(features, labels, heads)
+    for field, key in zip(FIELDS, ("h_x", "h_y", "h_joint", "mi", "mir", "hdr")):
+        assert getattr(streamed, field).item() == pytest.approx(getattr(one_shot, field).item(), abs=1e-6)
+        assert getattr(streamed, field).item() == pytest.approx(oracle[key], abs=1e-9)
+    assert streamed.n == shape[0]
+
+
+def test_centering_with_a_known_mean(generator):
+    features, labels, heads = data(200, 6, 4, generator)
+    metric = InformationInterplay(4, 6, center=features.mean(0))
+    metric.update(features[:90], labels[:90], heads)
+    metric.update(features[90:], labels[90:], heads)
+    expected = reference.sample_pairing(features, labels, heads, center=True)
+    assert metric.compute().mir.item() == pytest.approx(expected["mir"], abs=1e-9)
+
+
+def test_float32_features_give_float64_states(generator):
+    features, labels, heads = data(120, 5, 3, generator)
+    metric = InformationInterplay(3, 5)
+    metric.update(features.float(), labels, heads.float())
+    expected = reference.sample_pairing(features.float().double(), labels, heads.float().double())
+    assert metric.compute().mir.item() == pytest.approx(expected["mir"], abs=1e-9)
+
+
+def test_merge_state_equals_one_instance(generator):
+    features, labels, heads = data(160, 4, 4, generator)
+    first, second, whole = (InformationInterplay(4, 4) for _ in range(3))
+    first.update(features[:70], labels[:70], heads)
+    second.update(features[70:], labels[70:], heads)
+    whole.update(features, labels, heads)
+    first.merge_state(second)
+    assert first.compute().h_joint.item() == pytest.approx(whole.compute().h_joint.item(), abs=1e-12)
+
+
+def test_reset_and_heads_changing_between_updates(generator):
+    features, labels, heads = data(40, 4, 3, generator)
+    metric = InformationInterplay(3, 4)
+    metric.update(features, labels, heads)
+    with pytest.raises(ValueError, match="head_weight changed between updates"):
+        metric.update(features, labels, heads + 1)
+    metric.reset()
+    metric.update(features, labels, heads + 1)
+    assert metric.compute().n == 40
+
+
+def test_compute_before_update_and_wrong_class_count(generator):
+    with pytest.raises(ValueError, match=r"compute\(\) was called before any update"):
+        InformationInterplay(3, 4).compute()
+    with pytest.raises(ValueError, match="num_classes=3 rows; got 4"):
+        InformationInterplay(3, 4).update(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]), torch.randn(4, 4))
+    with pytest.raises(ValueError, match="head_weight must have shape \\(num_classes, 4\\)"):
+        InformationInterplay(3, 4).update(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]), torch.randn(3, 5))
+
+
+def test_states_have_fixed_size(generator):
+    metric = InformationInterplay(3, 4)
+    features, labels, heads = data(500, 4, 3, generator)
+    for part in torch.arange(500).split(50):
+        metric.update(features[part], labels[part], heads)
+    sizes = {name: tuple(getattr(metric, name).shape) for name in metric._defaults}
+    assert sizes == {"counts": (3,), "sums": (3, 4), "second": (3, 4, 4)}
