@@ -1,0 +1,6 @@
+"""Data sets: the embedded default, MNIST/Fashion-MNIST idx files and CIFAR python batches."""
+
+from interplay.data.datasets import DATASETS, ImageDataset, load_dataset
+from interplay.data.errors import DataError
+
+__all__ = ["DATASETS", "DataError", "ImageDataset", "load_dataset"]

@@ -1,0 +1,1 @@
+"""Training runs that record the information dynamics: loop, checkpoints, records, processes."""
