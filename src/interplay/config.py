@@ -50,8 +50,8 @@ class TrainConfig:
     label_smoothing: float = _opt(0.0, "label smoothing of the cross-entropy, in [0, 1)")
     seed: int = _opt(0, "seed of initialisation, data order and evaluation subsample")
     device: str = _opt("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)")
-    metrics_every: int = _opt(1, "record the metrics every this many epochs (and at epoch 0 and the last)")
-    train_eval_samples: int = _opt(10000, "training samples evaluated per record (a fixed seeded subset); 0 = all")
+    metrics_every: int = _opt(0, "record the metrics every this many epochs, and at epoch 0 and the last; 0 = auto (about 10 records per run)")
+    train_eval_samples: int = _opt(5000, "training samples evaluated per record (a fixed seeded subset); 0 = all")
     eval_batch_size: int = _opt(1000, "batch size of metric evaluation")
     pairing: str = _opt("sample", "pairing of representations with heads for MIR/HDR", ("sample", "class"))
     center: bool = _opt(False, "centre representations by the training mean before the metrics")
@@ -62,11 +62,11 @@ class TrainConfig:
             choices = f.metadata.get("choices")
             if choices and getattr(self, f.name) not in choices:
                 raise InterplayValueError(f"{f.name} must be one of {', '.join(choices)}; got {getattr(self, f.name)!r}.")
-        positive = ("epochs", "batch_size", "metrics_every", "eval_batch_size", "max_exact_size")
+        positive = ("epochs", "batch_size", "eval_batch_size", "max_exact_size")
         for name in positive:
             if getattr(self, name) < 1:
                 raise InterplayValueError(f"{name} must be a positive integer; got {getattr(self, name)}.")
-        for name in ("width", "train_eval_samples"):
+        for name in ("width", "train_eval_samples", "metrics_every"):
             if getattr(self, name) < 0:
                 raise InterplayValueError(f"{name} must be >= 0 (0 = default/all); got {getattr(self, name)}.")
         if not self.lr > 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
@@ -76,6 +76,11 @@ class TrainConfig:
             )
         if not 0 <= self.label_smoothing < 1:
             raise InterplayValueError(f"label_smoothing must lie in [0, 1); got {self.label_smoothing}.")
+
+    @property
+    def record_every(self) -> int:
+        """Epochs between records: ``metrics_every``, or about a tenth of the run when it is 0."""
+        return self.metrics_every or max(1, round(self.epochs / 10))
 
     @property
     def resolved_data_dir(self) -> str | None:

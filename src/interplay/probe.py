@@ -108,14 +108,16 @@ def probe(
     class_means: torch.Tensor | None = None,
     max_exact_size: int = MAX_EXACT_SIZE,
     information_samples: int | None = None,
+    cache_bytes: int = 2**28,
 ) -> ProbeResult:
     """Loss, accuracy, MIR, HDR, entropies and NC1–NC4 of a classifier on the data of ``loader``.
 
     The representation is the input of the final linear layer (``head``, see :func:`find_head`),
     read with a forward hook; the model is put in eval mode and restored afterwards. The metrics
     are streamed (fixed memory). NC4 compares predictions with the nearest of ``class_means``
-    (pass a training set's); without them it uses the data's own means and a second pass.
-    ``center=True`` with sample pairing also needs the mean first, from that same extra pass.
+    (pass a training set's); without them it uses the data's own means, from a first pass whose
+    representations and logits are kept in memory up to ``cache_bytes`` (else the model runs twice).
+    ``center=True`` with sample pairing also needs the mean first, from that same first pass.
 
     Args:
         model: a classifier whose forward returns logits.
@@ -126,6 +128,7 @@ def probe(
         class_means: (C, d) centres for NC4.
         information_samples: compute the information metrics on the first this many samples
             only (a one-shot exact value on a subsample); ``None`` uses all of them.
+        cache_bytes: memory allowed for keeping the first pass instead of running a second one.
 
     Example:
         >>> torch.manual_seed(0) and None
@@ -143,11 +146,16 @@ def probe(
     was_training = model.training
     model.eval()
     try:
-        mean = None
+        mean, batches = None, None
         if class_means is None or (center and pairing == "sample"):
             first = NeuralCollapse(num_classes, dim).to(device)
-            for features, _, labels in _forward(model, head, loader, device):
-                first.update(features, labels, weight)
+            batches, size = [], 0
+            for batch in _forward(model, head, loader, device):
+                first.update(batch[0], batch[2], weight)
+                size += sum(t.numel() * t.element_size() for t in batch)
+                if batches is not None:
+                    batches.append(batch)
+                    batches = None if size > cache_bytes else batches
             own_means, mean = _means(first)
             class_means = own_means if class_means is None else class_means
         center_arg = mean if (center and pairing == "sample") else center
@@ -156,7 +164,7 @@ def probe(
         info, collapse = info.to(device), collapse.to(device)
         kept: list[tuple[torch.Tensor, torch.Tensor]] = []
         loss_sum, correct, len_seen = 0.0, 0, 0
-        for features, logits, labels in _forward(model, head, loader, device):
+        for features, logits, labels in batches if batches is not None else _forward(model, head, loader, device):
             len_seen += labels.shape[0]
             collapse.update(features, labels, weight, bias)
             if information_samples is None:

@@ -80,6 +80,7 @@ def test_reset_and_heads_changing_between_updates(generator):
     assert metric.compute().n == 40
 
 
+@pytest.mark.filterwarnings("ignore:The ``compute`` method")
 def test_compute_before_update_and_wrong_class_count(generator):
     with pytest.raises(ValueError, match=r"compute\(\) was called before any update"):
         InformationInterplay(3, 4).compute()

@@ -71,7 +71,9 @@ def _require_dir(name: str, data_dir: str | Path | None) -> Path:
     return folder
 
 
-def load_dataset(name: str, *, data_dir: str | Path | None = None, split: str = "train", download: bool = False) -> ImageDataset:
+def load_dataset(
+    name: str, *, data_dir: str | Path | None = None, split: str = "train", download: bool = False, verify: bool = True
+) -> ImageDataset:
     """Load one split of a registered data set.
 
     Args:
@@ -79,6 +81,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, split: str = 
         data_dir: the folder of the official files (not needed for ``digits``).
         split: ``"train"`` or ``"test"``.
         download: fetch missing MNIST/Fashion-MNIST files first (needs a network).
+        verify: check MNIST/Fashion-MNIST files against the official md5.
 
     Raises:
         DataError: unknown name or split, missing folder or files, corrupt files.
@@ -99,7 +102,7 @@ def load_dataset(name: str, *, data_dir: str | Path | None = None, split: str = 
         download_idx(name, data_dir)
     folder = _require_dir(name, data_dir)
     if name in IDX_FOLDERS:
-        images, labels = load_idx_split(name, folder, split)
+        images, labels = load_idx_split(name, folder, split, verify=verify)
         classes = FASHION_CLASSES if name == "fashion-mnist" else [str(c) for c in range(10)]
         images = torch.from_numpy(images.copy())[:, None]
     else:

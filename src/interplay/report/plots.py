@@ -48,8 +48,10 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     paths = []
     for name, panels in FIGURES.items():
-        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
-        for axis, (column, title, log) in zip(axes[0], panels):
+        ncols = 2 if len(panels) == 4 else len(panels)
+        nrows = -(-len(panels) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
+        for axis, (column, title, log) in zip(axes.flat, panels):
             for i, (label, rows) in enumerate(runs.items()):
                 for split, style in (("train", "--"), ("test", "-")):
                     x, y = _series(rows, split, column)

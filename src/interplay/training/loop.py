@@ -147,10 +147,12 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
         class_means = None
         for split, (images, labels, indices) in splits.items():
             loader = TensorBatches(images, labels, context.shard(indices), config.eval_batch_size, device)
+            began = time.perf_counter()
             result = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
                            max_exact_size=config.max_exact_size, information_samples=estimate)
             class_means = result.class_means  # NC4 of the test set uses the training class means
-            row = {"epoch": epoch, "split": split, "lr": optimizer.param_groups[0]["lr"], "train_time": round(elapsed, 3)}
+            row = {"epoch": epoch, "split": split, "lr": optimizer.param_groups[0]["lr"], "train_time": round(elapsed, 3),
+                   "eval_time": round(time.perf_counter() - began, 3)}
             if context.is_main:
                 log.append(row | result.as_row() | reference)
 
@@ -174,7 +176,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
             optimizer.step()
         elapsed += time.perf_counter() - began
         epochs.set_postfix(loss=f"{float(loss.detach()):.3f}")
-        if epoch % config.metrics_every == 0 or epoch == config.epochs:
+        if epoch % config.record_every == 0 or epoch == config.epochs:
             record(epoch, elapsed)
         if context.is_main:
             save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, run_dir / CHECKPOINT_NAME)
