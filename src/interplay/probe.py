@@ -40,7 +40,7 @@ class ProbeResult:
     def as_row(self) -> dict[str, float | int | str | None]:
         """A flat dict for one CSV row: loss, accuracy, the information metrics and NC1–NC4."""
         info = self.information.as_dict()
-        row = {"loss": self.loss, "accuracy": self.accuracy, "n": self.n, "estimate": self.estimate}
+        row = {"loss": self.loss, "accuracy": self.accuracy, "n": self.n, "n_information": self.information.n, "estimate": self.estimate}
         row |= {k: info[k] for k in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr", "method")}
         row |= {k: v for k, v in self.collapse.as_dict().items() if k.startswith("nc")}
         return row
@@ -159,7 +159,9 @@ def probe(
             own_means, mean = _means(first)
             class_means = own_means if class_means is None else class_means
         center_arg = mean if (center and pairing == "sample") else center
-        info = InformationInterplay(num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
+        info = InformationInterplay(
+            num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, skip_zero_rows=True
+        )
         collapse = NeuralCollapse(num_classes, dim, class_means=class_means.double())
         info, collapse = info.to(device), collapse.to(device)
         kept: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -181,6 +183,8 @@ def probe(
     else:
         features = torch.cat(all_gather(torch.cat([k[0] for k in kept])))[:information_samples]
         labels = torch.cat(all_gather(torch.cat([k[1] for k in kept])))[:information_samples]
+        keep = (features != 0).any(dim=1)  # (m,) dead representations cannot be normalised
+        features, labels = features[keep], labels[keep]
         information = interplay_metrics(features, labels, weight, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
         estimate = f"subsample:{features.shape[0]}"
     means, mean = _means(collapse)

@@ -65,8 +65,10 @@ def _check_finite(x: torch.Tensor, name: str) -> None:
         )
 
 
-def check_features(x: Any, name: str = "features", *, min_samples: int = 2) -> torch.Tensor:
-    """Check an (n, d) real matrix with ``n >= min_samples``, finite, without zero rows.
+def check_features(
+    x: Any, name: str = "features", *, min_samples: int = 2, allow_zero_rows: bool = False
+) -> torch.Tensor:
+    """Check an (n, d) real matrix with ``n >= min_samples``, finite, without zero rows (unless allowed).
 
     Example:
         >>> check_features(torch.ones(3, 2)).shape
@@ -92,7 +94,7 @@ def check_features(x: Any, name: str = "features", *, min_samples: int = 2) -> t
         raise InterplayValueError(f"{name} must have at least one column; got shape {tuple(x.shape)}.")
     _check_finite(x, name)
     zero = (x == 0).all(dim=1)
-    if bool(zero.any()):
+    if not allow_zero_rows and bool(zero.any()):
         rows = torch.nonzero(zero).flatten()[:5].tolist()
         raise InterplayValueError(
             f"{name} must not contain all-zero rows (they cannot be L2-normalised); "

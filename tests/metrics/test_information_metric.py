@@ -96,4 +96,20 @@ def test_states_have_fixed_size(generator):
     for part in torch.arange(500).split(50):
         metric.update(features[part], labels[part], heads)
     sizes = {name: tuple(getattr(metric, name).shape) for name in metric._defaults}
-    assert sizes == {"counts": (3,), "sums": (3, 4), "second": (3, 4, 4)}
+    assert sizes == {"counts": (3,), "sums": (3, 4), "second": (3, 4, 4), "skipped": ()}
+
+
+def test_zero_rows_are_skipped_on_request(generator):
+    features, labels, heads = data(60, 4, 3, generator)
+    with_zeros = features.clone()
+    with_zeros[[5, 17]] = 0
+    metric = InformationInterplay(3, 4, skip_zero_rows=True)
+    metric.update(with_zeros, labels, heads)
+    keep = torch.ones(60, dtype=torch.bool)
+    keep[[5, 17]] = False
+    expected = reference.sample_pairing(features[keep], labels[keep], heads)
+    result = metric.compute()
+    assert (int(metric.skipped), result.n) == (2, 58)
+    assert result.mir.item() == pytest.approx(expected["mir"], abs=1e-9)
+    with pytest.raises(ValueError, match="all-zero rows"):
+        InformationInterplay(3, 4).update(with_zeros, labels, heads)

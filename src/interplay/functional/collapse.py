@@ -174,7 +174,7 @@ def neural_collapse(
         >>> [abs(round(float(v), 6)) for v in (result.nc1, result.nc2_etf_distance, result.nc3, result.nc4)]
         [0.0, 0.0, 0.0, 0.0]
     """
-    features = check_features(features, "features")
+    features = check_features(features, "features", allow_zero_rows=True)
     head_weight = check_head_weight(head_weight, features.shape[1])
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     dt = resolve_dtype(features, dtype)

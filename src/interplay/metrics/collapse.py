@@ -87,7 +87,7 @@ class NeuralCollapse(HeadsMetric):
     ) -> None:
         """Add a batch: features (n, d), labels (n,), the final layer's weight (C, d) and bias (C,)."""
         if self.validate_args:
-            features = check_features(features, "features", min_samples=1)
+            features = check_features(features, "features", min_samples=1, allow_zero_rows=True)
             head_weight = check_head_weight(head_weight, self.dim)
             labels = check_labels(labels, features.shape[0], self.num_classes)
             if head_weight.shape[0] != self.num_classes:

@@ -41,6 +41,8 @@ class InformationInterplay(HeadsMetric):
         center: for class pairing, ``True`` centres the class means by the global mean. For sample
             pairing the mean must be known before the pass: pass it as a (d,) tensor.
         max_exact_size: largest matrix side to diagonalise in ``compute()``.
+        skip_zero_rows: leave out samples whose representation is exactly zero (a dead ReLU
+            layer), which cannot be normalised, instead of raising; ``skipped`` counts them.
         validate_args: check every batch (shapes, finiteness, label range); the finiteness
             check synchronises a GPU.
 
@@ -67,6 +69,7 @@ class InformationInterplay(HeadsMetric):
         pairing: str = "sample",
         center: bool | torch.Tensor = False,
         max_exact_size: int = MAX_EXACT_SIZE,
+        skip_zero_rows: bool = False,
         validate_args: bool = True,
         **kwargs,
     ) -> None:
@@ -81,8 +84,10 @@ class InformationInterplay(HeadsMetric):
                 "pass center=<(dim,) tensor of the mean> (e.g. from a first pass), or use center=False."
             )
         self.max_exact_size = max_exact_size
+        self.skip_zero_rows = skip_zero_rows
         self.validate_args = validate_args
         c, d = self.num_classes, self.dim
+        self.add_state("skipped", torch.zeros((), dtype=torch.int64), dist_reduce_fx="sum")
         self.add_state("counts", torch.zeros(c, dtype=torch.int64), dist_reduce_fx="sum")
         self.add_state("sums", torch.zeros(c, d, dtype=torch.float64), dist_reduce_fx="sum")
         if self.pairing == "sample":
@@ -91,7 +96,7 @@ class InformationInterplay(HeadsMetric):
     def update(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> None:
         """Add a batch: features (n, d), labels (n,), head_weight (C, d) of the final linear layer."""
         if self.validate_args:
-            features = check_features(features, "features", min_samples=1)
+            features = check_features(features, "features", min_samples=1, allow_zero_rows=self.skip_zero_rows)
             head_weight = check_head_weight(head_weight, self.dim)
             labels = check_labels(labels, features.shape[0], self.num_classes)
             if head_weight.shape[0] != self.num_classes:
@@ -99,6 +104,10 @@ class InformationInterplay(HeadsMetric):
                     f"head_weight must have num_classes={self.num_classes} rows; got {head_weight.shape[0]}."
                 )
         self._remember_heads(head_weight)
+        if self.skip_zero_rows:
+            keep = (features != 0).any(dim=1)  # (n,)
+            self.skipped += (~keep).sum()
+            features, labels = features[keep], labels[keep]
         stats = interplay_update(
             features.detach(), labels, self.num_classes, pairing=self.pairing, center=self.center, dtype=torch.float64
         )

@@ -1,0 +1,72 @@
+"""probe(): metrics of any classifier, read at the input of its final linear layer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import reference
+from interplay import interplay_metrics
+from interplay.probe import find_head, probe
+
+
+class Wrapped(nn.Module):
+    """A classifier whose final layer is neither called ``head`` nor last in registration order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classifier = nn.Linear(6, 4)
+        self.body = nn.Sequential(nn.Linear(3, 6), nn.Tanh())
+
+    def forward(self, x):
+        return self.classifier(self.body(x))
+
+
+def batches(generator, n=90, size=25):
+    x = torch.randn(n, 3, generator=generator)
+    y = torch.arange(n) % 4
+    return [(x[i : i + size], y[i : i + size]) for i in range(0, n, size)], x, y
+
+
+def test_probe_equals_one_shot_on_hooked_features(generator):
+    torch.manual_seed(0)
+    model = Wrapped()
+    loader, x, y = batches(generator)
+    result = probe(model, loader, head="classifier")
+    with torch.no_grad():
+        features = model.body(x)
+        logits = model(x)
+    expected = reference.sample_pairing(features, y, model.classifier.weight.detach())
+    assert result.information.mir.item() == pytest.approx(expected["mir"], abs=1e-6)
+    assert result.accuracy == pytest.approx((logits.argmax(1) == y).double().mean().item())
+    assert result.loss == pytest.approx(nn.functional.cross_entropy(logits, y).item(), rel=1e-5)
+    nc = reference.neural_collapse(features, y, model.classifier.weight.detach(), model.classifier.bias.detach())
+    assert result.collapse.nc4.item() == pytest.approx(nc["nc4"])
+    assert result.collapse.nc1.item() == pytest.approx(nc["nc1"], rel=1e-5)
+
+
+def test_cached_and_second_pass_agree_and_model_mode_is_restored(generator):
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4)).train()
+    loader, _, _ = batches(generator)
+    cached = probe(model, loader).as_row()
+    twice = probe(model, loader, cache_bytes=0).as_row()
+    assert cached == twice
+    assert model.training
+
+
+def test_subsample_estimate(generator):
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4))
+    loader, x, y = batches(generator)
+    result = probe(model, loader, information_samples=40)
+    with torch.no_grad():
+        features = model[1](model[0](x[:40]))
+    assert result.estimate == "subsample:40"
+    assert result.information.mir.item() == pytest.approx(interplay_metrics(features, y[:40], model[2].weight).mir.item(), abs=1e-9)
+
+
+def test_head_cannot_be_found():
+    with pytest.raises(ValueError, match="no nn.Linear layer. Pass head="):
+        find_head(nn.Sequential(nn.Conv2d(1, 2, 3)))
+    with pytest.raises(ValueError, match="head='body' must name an nn.Linear"):
+        find_head(Wrapped(), "body")
