@@ -126,12 +126,12 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
     torch.manual_seed(config.seed)
     model = build_model(config.model, tuple(train_images.shape[1:]), num_classes, width=config.width or None).to(device)
     optimizer = _optimizer(config, model)
-    start = 0
+    start, elapsed = 0, 0.0
     if resume:
         state = load_checkpoint(run_dir / CHECKPOINT_NAME)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        start = state["epoch"]
+        start, elapsed = state["epoch"], state["elapsed"]
     wrapped = DistributedDataParallel(model) if context.world > 1 else model
     estimate = _information_samples(config, model.head.in_features, num_classes)
     log = MetricsLog(run_dir / "metrics.csv")
@@ -156,8 +156,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
             if context.is_main:
                 log.append(row | result.as_row() | reference)
 
-    elapsed = 0.0
-    if start == 0 and (not resume):
+    if start == 0:
         record(0, elapsed)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
@@ -179,7 +178,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
         if epoch % config.record_every == 0 or epoch == config.epochs:
             record(epoch, elapsed)
         if context.is_main:
-            save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, run_dir / CHECKPOINT_NAME)
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "elapsed": elapsed}
+            save_atomic(state, run_dir / CHECKPOINT_NAME)
     return run_dir
 
 

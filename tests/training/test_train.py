@@ -1,0 +1,126 @@
+"""interplay train and report: files written, interrupt + resume = uninterrupted, clear errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from fakes import write_cifar10_like, write_mnist_like
+from interplay.cli import main
+from interplay.training.checkpoint import load_checkpoint
+from interplay.training.records import read_rows
+
+QUICK = ["--epochs", "3", "--train-eval-samples", "300", "--width", "32", "--metrics-every", "1"]
+TIMING = {"train_time", "eval_time"}
+
+
+def strip_timing(rows):
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
+
+
+@pytest.mark.slow
+def test_train_writes_run_folder_and_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *QUICK, "--out", str(out)]) == 0
+    rows = read_rows(out / "metrics.csv")
+    assert [(r["epoch"], r["split"]) for r in rows] == [(e, s) for e in range(4) for s in ("train", "test")]
+    assert rows[0]["n"] == 300 and rows[1]["n"] == 359
+    assert all(0 <= r["mir"] <= 1 and 0 <= r["hdr"] <= 1 for r in rows)
+    assert rows[-1]["accuracy"] > 0.5 and rows[-1]["mir_nc"] == pytest.approx(0.9524, abs=1e-4)
+    assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 3
+    report = out / "report"
+    assert {p.name for p in report.iterdir()} >= {"report.html", "mir.png", "hdr.png", "entropies.png", "collapse.png", "accuracy_loss.png"}
+    assert main(["report", str(out), str(out), "--out", str(tmp_path / "overlay")]) == 0
+    assert (tmp_path / "overlay" / "mir.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    config = ["--epochs", "25", "--train-eval-samples", "200", "--width", "16", "--metrics-every", "1"]
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen([sys.executable, "-m", "interplay", "train", *config, "--out", str(interrupted)], stderr=subprocess.PIPE, text=True)
+    checkpoint = interrupted / "checkpoint.pt"
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "--resume" in err
+    stopped_at = load_checkpoint(checkpoint)["epoch"]
+    assert 3 <= stopped_at < 25
+    assert main(["train", "--resume", str(interrupted)]) == 0
+    assert main(["train", *config, "--out", str(tmp_path / "whole")]) == 0
+    resumed = strip_timing(read_rows(interrupted / "metrics.csv"))
+    whole = strip_timing(read_rows(tmp_path / "whole" / "metrics.csv"))
+    assert len(resumed) == len(whole) == 52
+    for a, b in zip(resumed, whole):
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], float):
+                assert a[key] == pytest.approx(b[key], rel=1e-6, abs=1e-9), (a["epoch"], a["split"], key)
+            else:
+                assert a[key] == b[key]
+
+
+@pytest.mark.slow
+def test_cifar_resnet_and_fashion_files_in_official_formats(tmp_path):
+    write_cifar10_like(tmp_path, per_batch=10)
+    assert main(["train", "--dataset", "cifar10", "--model", "resnet18", "--width", "4", "--epochs", "1", "--data-dir", str(tmp_path), "--out", str(tmp_path / "c")]) == 0
+    assert read_rows(tmp_path / "c" / "metrics.csv")[-1]["n"] == 10
+
+
+def run_error(argv, capsys) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("interplay: error: ") and "\n" not in err
+    return err
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "is empty" in run_error(["train", "--dataset", "mnist", "--data-dir", str(empty), "--out", str(tmp_path / "a")], capsys)
+    write_mnist_like(tmp_path / "fm")
+    assert "official md5" in run_error(["train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "fm"), "--out", str(tmp_path / "b")], capsys)
+    (tmp_path / "bad.toml").write_text('epochs = 2\nlearning_rate = 0.1\n')
+    assert "unknown config key 'learning_rate'; valid keys:" in run_error(["train", "--config", str(tmp_path / "bad.toml")], capsys)
+    (tmp_path / "neg.toml").write_text('label_smoothing = -0.1\n')
+    assert "label_smoothing must lie in [0, 1)" in run_error(["train", "--config", str(tmp_path / "neg.toml")], capsys)
+    assert "has no config.json" in run_error(["train", "--resume", str(empty)], capsys)
+    assert "no metrics.csv" in run_error(["report", str(empty)], capsys)
+
+
+def test_unknown_choices_are_usage_errors(capsys):
+    for argv in (["train", "--dataset", "svhn"], ["train", "--model", "vit"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2
+        assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_existing_run_is_not_overwritten_and_resume_checks_the_config(tmp_path, capsys):
+    out = tmp_path / "run"
+    config = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8", "--out", str(out)]
+    assert main(["train", *config]) == 0
+    before = (out / "metrics.csv").read_text()
+    assert "pass --resume" in run_error(["train", *config], capsys)
+    assert (out / "metrics.csv").read_text() == before
+    assert "made with another config" in run_error(["train", "--resume", str(out), "--epochs", "2", "--lr", "0.5"], capsys)
+    assert main(["train", *config, "--overwrite"]) == 0
+
+
+def test_toml_config_file(tmp_path):
+    (tmp_path / "run.toml").write_text('epochs = 1\ntrain_eval_samples = 100\nwidth = 8\noptimizer = "adamw"\nlr = 0.001\n')
+    assert main(["train", "--config", str(tmp_path / "run.toml"), "--out", str(tmp_path / "r")]) == 0
+    stored = (tmp_path / "r" / "config.json").read_text()
+    assert '"optimizer": "adamw"' in stored and '"torch"' in stored
