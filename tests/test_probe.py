@@ -8,7 +8,7 @@ from torch import nn
 
 import reference
 from interplay import interplay_metrics
-from interplay.probe import find_head, probe
+from interplay.probing import find_head, probe
 
 
 class Wrapped(nn.Module):

@@ -26,6 +26,16 @@ from interplay.validation import ExactSizeError, InterplayTypeError, InterplayVa
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # probe pulls in torchmetrics and the model hooks; import it only when asked for.
+    if name == "probe":
+        from interplay.probing import probe
+
+        return probe
+    raise AttributeError(f"module 'interplay' has no attribute {name!r}")
+
+
 __all__ = [
     "CollapseReference",
     "ExactSizeError",
@@ -45,5 +55,6 @@ __all__ = [
     "mir_at_collapse",
     "nc_reference",
     "neural_collapse",
+    "probe",
     "simplex_etf",
 ]

@@ -25,7 +25,7 @@ from interplay.config import TrainConfig
 from interplay.data import load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
 from interplay.models import build_model
-from interplay.probe import probe
+from interplay.probing import probe
 from interplay.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_atomic
 from interplay.training.distributed import Context, setup
 from interplay.training.records import MetricsLog
