@@ -90,7 +90,7 @@ def collapse_update(
 
 def count_mismatches(features: torch.Tensor, logits: torch.Tensor, class_means: torch.Tensor) -> torch.Tensor:
     """Number of samples whose predicted class is not their nearest class centre (NC4)."""
-    nearest = torch.cdist(features, class_means.to(features.dtype)).argmin(dim=1)  # (n,)
+    nearest = torch.cdist(features, class_means.to(features.device, features.dtype)).argmin(dim=1)  # (n,)
     return (nearest != logits.argmax(dim=1)).sum()
 
 

@@ -1,0 +1,148 @@
+"""One training run in memory: data, model, optimiser, an epoch of training and an evaluation.
+
+``interplay train`` drives a session epoch by epoch into a run folder; the experiments drive
+several sessions with their own configs. Data order depends only on the seed and the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from interplay.config import TrainConfig
+from interplay.data import ImageDataset, load_dataset
+from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
+from interplay.models import build_model
+from interplay.probing import ProbeResult, probe
+from interplay.training.distributed import Context
+
+__all__ = ["Session", "TensorBatches", "lr_factor"]
+
+
+class TensorBatches:
+    """Re-iterable batches of ``images[indices]`` and ``labels[indices]``, moved to ``device``."""
+
+    def __init__(self, images, labels, indices, batch_size, device) -> None:
+        self.images, self.labels, self.indices = images, labels, indices
+        self.batch_size, self.device = batch_size, device
+
+    def __iter__(self):
+        for start in range(0, len(self.indices), self.batch_size):
+            part = self.indices[start : start + self.batch_size]
+            yield self.images[part].to(self.device, non_blocking=True), self.labels[part].to(self.device, non_blocking=True)
+
+
+def lr_factor(config: TrainConfig, epoch: int) -> float:
+    """Learning-rate multiplier during ``epoch`` (1-based)."""
+    progress = (epoch - 1) / config.epochs
+    if config.schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * progress))
+    if config.schedule == "step":
+        return 0.1 ** ((progress >= 0.5) + (progress >= 0.75))
+    return 1.0
+
+
+def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    kind = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+    return kind(model.parameters(), config.lr, betas=(config.momentum, 0.999), weight_decay=config.weight_decay)
+
+
+def _rank_slices(order: torch.Tensor, batch_size: int, context: Context) -> torch.Tensor:
+    """This process's part of each global batch, concatenated: with equal parts, the averaged
+    gradients of the processes equal the gradient of the global batch."""
+    # A last batch smaller than the number of processes is dropped: a process without a batch
+    # would wait forever in the gradient all-reduce.
+    starts = [s for s in range(0, len(order), batch_size) if len(order) - s >= context.world]
+    return torch.cat([context.shard(order[s : s + batch_size]) for s in starts])
+
+
+@dataclass
+class Session:
+    """Data, model and optimiser of one run; build it with :meth:`create`."""
+
+    config: TrainConfig
+    train_set: ImageDataset
+    test_set: ImageDataset
+    images: dict[str, torch.Tensor]
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    context: Context = field(default_factory=Context)
+    information_samples: int | None = None
+
+    @classmethod
+    def create(cls, config: TrainConfig, device: torch.device | str = "cpu", context: Context | None = None) -> "Session":
+        """Load the data (standardised by the training set's channel statistics) and build the model."""
+        device, context = torch.device(device), context or Context()
+        data_dir = config.resolved_data_dir
+        train_set = load_dataset(config.dataset, data_dir=data_dir, split="train", download=config.download)
+        test_set = load_dataset(config.dataset, data_dir=data_dir, split="test", download=config.download)
+        mean, std = train_set.channel_stats()
+        images = {"train": train_set.standardize(mean, std), "test": test_set.standardize(mean, std)}
+        torch.manual_seed(config.seed)
+        model = build_model(config.model, tuple(images["train"].shape[1:]), train_set.num_classes, width=config.width or None)
+        model = model.to(device)
+        session = cls(config, train_set, test_set, images, model, _optimizer(config, model), device, context)
+        dim, classes = model.head.in_features, train_set.num_classes
+        if config.pairing == "sample" and dim * min(classes, dim) > config.max_exact_size:
+            session.information_samples = config.max_exact_size
+        return session
+
+    @property
+    def num_classes(self) -> int:
+        return self.train_set.num_classes
+
+    def train_epoch(self, epoch: int, model: nn.Module | None = None, loss_fn: nn.Module | None = None) -> float:
+        """One epoch of ``model`` (default: the session's; pass a DDP wrapper of it) at the
+        scheduled learning rate; returns the seconds it took."""
+        config, model = self.config, model or self.model
+        loss_fn = loss_fn or nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        for group in self.optimizer.param_groups:
+            group["lr"] = config.lr * lr_factor(config, epoch)
+        labels = self.train_set.labels
+        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
+        batches = TensorBatches(self.images["train"], labels, _rank_slices(order, config.batch_size, self.context), max(1, config.batch_size // self.context.world), self.device)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
+        model.train()
+        began = time.perf_counter()
+        for images, targets in batches:
+            with autocast:
+                loss = loss_fn(model(self.train_set.augment(images)), targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        return time.perf_counter() - began
+
+    def evaluate(self, model: nn.Module | None = None) -> dict[str, ProbeResult]:
+        """Probe the model on the seeded training subset and the whole test set.
+
+        NC4 of the test set uses the class means of the training subset.
+        """
+        config, model = self.config, model or self.model
+        order = torch.randperm(len(self.train_set.labels), generator=torch.Generator().manual_seed(config.seed))
+        indices = {"train": order[: config.train_eval_samples or None], "test": torch.arange(len(self.test_set.labels))}
+        labels = {"train": self.train_set.labels, "test": self.test_set.labels}
+        results, class_means = {}, None
+        for split in ("train", "test"):
+            loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
+            results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
+                                   max_exact_size=config.max_exact_size, information_samples=self.information_samples)
+            class_means = results["train"].class_means
+        return results
+
+    def reference(self) -> dict[str, float]:
+        """MIR and entropy at neural collapse for the class count (empty for two classes)."""
+        if self.num_classes < 3:
+            return {}
+        return {"mir_nc": float(mir_at_collapse(self.num_classes)), "h_nc": float(entropy_at_collapse(self.num_classes))}
+
+    def ddp(self) -> nn.Module:
+        """The model wrapped for data-parallel training when there are several processes."""
+        return DistributedDataParallel(self.model) if self.context.world > 1 else self.model
