@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from interplay.config import TrainConfig, add_config_arguments, config_from_mapping, load_config_file
+from interplay.config import DATA_DIR_ENV, TrainConfig, add_config_arguments, config_from_mapping, load_config_file
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["main"]
@@ -34,6 +35,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the interrupted run in RUN_DIR with its own config")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run in the run folder")
     add_config_arguments(train)
+    experiment = commands.add_parser(
+        "experiment",
+        help="run one of the papers' analyses (dynamics, label-smoothing, pruning, lmc, grokking, clustering)",
+        description="Run an experiment into <out>/<name>/<config digest>/ (records.jsonl, measurements.csv, "
+        "PNG figures, report.html). Running the same config again resumes it: finished points are kept.",
+    )
+    experiment.add_argument("name", help="experiment name")
+    experiment.add_argument("--quick", action="store_true", help="small settings that finish in about a minute")
+    experiment.add_argument("--config", help="a .toml or .json file of config values")
+    experiment.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value (repeatable)")
+    experiment.add_argument("--out", default="runs", help="parent folder of the run folders (default: runs)")
+    experiment.add_argument("--run-dir", help="use this folder instead of <out>/<name>/<digest>")
+    experiment.add_argument("--data-dir", help=f"folder of the data files (sets ${DATA_DIR_ENV})")
+    experiment.add_argument("--fresh", action="store_true", help="discard earlier records of this config")
     report = commands.add_parser("report", help="rebuild the report of one run, or overlay several runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     report.add_argument("--out", help="folder for the report (default: RUN_DIR/report of the first run)")
@@ -69,6 +84,25 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_experiment(args: argparse.Namespace) -> int:
+    from interplay.experiments import REGISTRY, experiment_config, run_experiment
+    from interplay.training.experiment import parse_overrides
+
+    if args.data_dir:
+        os.environ[DATA_DIR_ENV] = args.data_dir
+    values = load_config_file(args.config) if args.config else {}
+    if args.name in REGISTRY:
+        values |= parse_overrides(REGISTRY[args.name].Config, args.set)
+    config = experiment_config(args.name, quick=args.quick, values=values)
+    try:
+        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh)
+    except KeyboardInterrupt:
+        print("\ninterplay: interrupted; finished points are saved. Run the same command again to resume.", file=sys.stderr)
+        return INTERRUPTED
+    print(f"report: {page}")
+    return 0
+
+
 def _is_main_process() -> bool:
     import torch.distributed as dist
 
@@ -81,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _run_train(args)
+        if args.command == "experiment":
+            return _run_experiment(args)
         from interplay.report import build_report
 
         print(f"report: {build_report(args.run_dirs, args.out)}")

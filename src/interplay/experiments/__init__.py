@@ -1,0 +1,41 @@
+"""The papers' analyses as experiments: one module each, run by ``interplay experiment NAME``.
+
+Each module holds ``NAME``, a frozen ``Config`` (CPU-friendly defaults), ``QUICK`` (overrides that
+finish in about a minute), ``run(config, records, run_dir)`` and ``report(run_dir, records)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from interplay.experiments import dynamics
+from interplay.training.experiment import Records, prepare_run_dir
+from interplay.validation import InterplayValueError
+
+__all__ = ["REGISTRY", "run_experiment", "experiment_config"]
+
+REGISTRY = {module.NAME: module for module in (dynamics,)}
+
+
+def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] | None = None):
+    """The config of experiment ``name``: defaults, then the quick overrides, then ``values``."""
+    if name not in REGISTRY:
+        raise InterplayValueError(f"unknown experiment {name!r}; choose one of {', '.join(REGISTRY)}.")
+    module = REGISTRY[name]
+    merged = (dict(module.QUICK) if quick else {}) | (values or {})
+    fields = {f.name for f in dataclasses.fields(module.Config)}
+    unknown = sorted(set(merged) - fields)
+    if unknown:
+        raise InterplayValueError(f"unknown config key {unknown[0]!r} for {name}; valid keys: {', '.join(sorted(fields))}.")
+    merged = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
+    return module.Config(**merged)
+
+
+def run_experiment(name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, fresh: bool = False) -> Path:
+    """Run (or resume) an experiment and write its report; returns the report page."""
+    path = prepare_run_dir(name, config, out, run_dir, fresh)
+    records = Records(path / "records.jsonl")
+    REGISTRY[name].run(config, records, path)
+    return REGISTRY[name].report(path, records)

@@ -1,0 +1,127 @@
+"""Tables, figures and an HTML page of an experiment, built from its records alone."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["write_csv", "mean_std", "band_figure", "write_page", "summary_table"]
+
+LABELS = {
+    "accuracy": "accuracy", "loss": "loss", "mir": "MIR", "hdr": "HDR", "h_z": "H(Z) (nats)", "h_w": "H(W) (nats)",
+    "mi": "MI (nats)", "nc1": "NC1", "nc2_etf_distance": "NC2 ETF distance", "nc3": "NC3", "nc4": "NC4",
+}
+REFERENCE_COLUMNS = {"mir": "mir_nc", "h_z": "h_nc", "h_w": "h_nc"}
+
+
+def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """Every measurement as one tidy CSV (the union of the rows' keys as columns)."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with Path(path).open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and population standard deviation (0 for one value)."""
+    return statistics.fmean(values), (statistics.pstdev(values) if len(values) > 1 else 0.0)
+
+
+def _grouped(rows, x, column, group):
+    """{group value: {x: [values over seeds]}}."""
+    out: dict[Any, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        if r.get(column) is not None:
+            out[r.get(group) if group else ""][r[x]].append(r[column])
+    return out
+
+
+def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: str | None = None,
+                style_by: str | None = "split", xlabel: str | None = None, log_columns: tuple[str, ...] = ("nc1", "loss")) -> Path:
+    """One panel per column: mean ± std over seeds against ``x``, one line per ``group`` and
+    ``style_by`` value (test solid, train dashed); collapse values drawn where they exist."""
+    ncols = min(3, len(columns))
+    nrows = -(-len(columns) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 3.5 * nrows), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = sorted({r.get(style_by) for r in rows}, key=str) if style_by else [None]
+    for axis, column in zip(axes.flat, columns):
+        for s_index, style in enumerate(styles):
+            subset = [r for r in rows if style_by is None or r.get(style_by) == style]
+            for g_index, (g, series) in enumerate(sorted(_grouped(subset, x, column, group).items(), key=lambda kv: str(kv[0]))):
+                xs = sorted(series)
+                stats = [mean_std(series[v]) for v in xs]
+                mean = [m for m, _ in stats]
+                label = " ".join(str(p) for p in (f"{group}={g}" if group else "", style or "") if p)
+                line = "-" if style in (None, "test") else "--"
+                color = colors[g_index % len(colors)] if group else colors[s_index % len(colors)]
+                axis.plot(xs, mean, line, color=color, label=label or None, marker="o", markersize=2)
+                axis.fill_between(xs, [m - s for m, s in stats], [m + s for m, s in stats], color=color, alpha=0.15)
+        ref = REFERENCE_COLUMNS.get(column)
+        value = next((r[ref] for r in rows if ref and r.get(ref) is not None), None)
+        if value is not None:
+            axis.axhline(value, color="black", linestyle=":", linewidth=1.2, label="at collapse")
+        if column == "hdr":
+            axis.axhline(0.0, color="black", linestyle=":", linewidth=1.2)
+        if column in log_columns and all(r.get(column, 1) is None or r.get(column, 1) > 0 for r in rows):
+            axis.set_yscale("log")
+        axis.set_title(LABELS.get(column, column), fontsize=10)
+        axis.set_xlabel(xlabel or x)
+        axis.grid(alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(columns):]:
+        axis.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Mean ± std over seeds of ``columns`` for each combination of ``keys``."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[tuple(r.get(k) for k in keys)].append(r)
+    body = []
+    for key in sorted(groups, key=lambda k: tuple(str(v) for v in k)):
+        cells = [str(v) for v in key]
+        for c in columns:
+            values = [r[c] for r in groups[key] if r.get(c) is not None]
+            cells.append("" if not values else "{:.4f} ± {:.4f}".format(*mean_std(values)))
+        cells.append(str(len(groups[key])))
+        body.append(cells)
+    return [*keys, *columns, "runs"], body
+
+
+def write_page(run_dir: str | Path, title: str, paragraphs: list[str], tables: list[tuple[str, list[str], list[list[str]]]],
+               figures: list[Path]) -> Path:
+    """``report.html`` in ``run_dir``: text, tables (caption, header, rows), figures and the config."""
+    run_dir = Path(run_dir)
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+    parts = [f"<h1>{html.escape(title)}</h1>", *(f"<p>{html.escape(p)}</p>" for p in paragraphs)]
+    for caption, header, body in tables:
+        parts.append(f"<h2>{html.escape(caption)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body]
+        parts.append("</table>")
+    parts += [f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>' for p in figures]
+    parts.append(f"<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=1))}</pre>")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
+            "body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:13px}"
+            "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}pre{background:#f6f6f6;padding:.5em}"
+            "</style></head><body>" + "\n".join(parts) + "</body></html>")
+    path = run_dir / "report.html"
+    path.write_text(page)
+    return path

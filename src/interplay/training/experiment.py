@@ -1,0 +1,124 @@
+"""What every experiment shares: its config base, its run folder and its resumable records.
+
+An experiment's run folder is ``<out>/<name>/<config digest>/``. It holds ``config.json`` and
+``records.jsonl``: one JSON object per measurement, appended and flushed as produced. Work is cut
+into units (a seed, a grid point); a unit is finished when its ``done`` marker is written, and a
+resumed run skips finished units and drops the rows of an unfinished one before redoing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from interplay.config import TrainConfig
+from interplay.validation import InterplayValueError
+
+__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation"]
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Training settings shared by the experiments; each experiment adds its own fields."""
+
+    dataset: str = "fashion-mnist"  # data set (digits is embedded)
+    model: str = "cnn"  # mlp, cnn or resnet18
+    width: int = 0  # model width; 0 = model default
+    epochs: int = 10  # training epochs per run
+    batch_size: int = 128  # training batch size
+    optimizer: str = "sgd"  # sgd, adam or adamw
+    lr: float = 0.05  # peak learning rate (cosine schedule)
+    weight_decay: float = 5e-4  # weight decay
+    train_eval_samples: int = 5000  # training samples evaluated per record
+    seeds: tuple[int, ...] = (0, 1, 2)  # one run per seed
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise InterplayValueError("seeds must name at least one seed; got an empty list.")
+        self.train_config(self.seeds[0])  # validates the shared training fields
+
+    def train_config(self, seed: int, **changes: Any) -> TrainConfig:
+        """The :class:`TrainConfig` of one run of this experiment."""
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(ExperimentConfig) if f.name != "seeds"}
+        return TrainConfig(**(shared | {"seed": seed, "device": "cpu"} | changes))
+
+    def digest(self) -> str:
+        """Short hash of the config, naming the run folder."""
+        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def parse_overrides(config_class: type, pairs: list[str]) -> dict[str, Any]:
+    """``["seeds=[0,1]", "epochs=3"]`` -> typed values; an unknown key lists the valid ones."""
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    values = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise InterplayValueError(f"--set takes key=value; got {pair!r}.")
+        if key not in fields:
+            raise InterplayValueError(f"unknown config key {key!r}; valid keys: {', '.join(fields)}.")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        values[key] = tuple(value) if isinstance(value, list) else value
+    return values
+
+
+def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | None = None, fresh: bool = False) -> Path:
+    """Create (or reopen, to resume) the run folder of ``config``; a folder of another config is an error."""
+    path = Path(run_dir) if run_dir else Path(out) / name / config.digest()
+    stored = path / "config.json"
+    mine = {"experiment": name, "digest": config.digest(), "config": dataclasses.asdict(config)}
+    if stored.is_file():
+        theirs = json.loads(stored.read_text())
+        if theirs.get("experiment") != name or theirs.get("digest") != config.digest():
+            raise InterplayValueError(
+                f"{path} holds a run of another config ({theirs.get('experiment')} {theirs.get('digest')}, "
+                f"now {name} {config.digest()}); choose another --run-dir or leave it out."
+            )
+        if fresh:
+            (path / "records.jsonl").unlink(missing_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
+    stored.write_text(json.dumps(mine, indent=2))
+    return path
+
+
+class Records:
+    """Append-only JSON-lines records of one experiment, cut into resumable units."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        rows = self.rows(include_markers=True)
+        self.finished = {r["unit"] for r in rows if r.get("done")}
+        kept = [r for r in rows if r.get("unit") in self.finished]
+        if len(kept) != len(rows):  # an interrupted unit: its rows are redone
+            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+    def rows(self, include_markers: bool = False) -> list[dict[str, Any]]:
+        """Every row written so far (without the ``done`` markers unless asked)."""
+        if not self.path.exists():
+            return []
+        rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        return rows if include_markers else [r for r in rows if not r.get("done")]
+
+    def append(self, unit: str, **row: Any) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps({"unit": unit} | row) + "\n")
+
+    def finish(self, unit: str) -> None:
+        self.append(unit, done=True)
+        self.finished.add(unit)
+
+
+def append_evaluation(records: Records, unit: str, session, model=None, **keys: Any) -> dict[str, Any]:
+    """Probe ``model`` (default: the session's) on both splits and append one row per split."""
+    results = session.evaluate(model)
+    for split, result in results.items():
+        records.append(unit, **keys, split=split, **result.as_row(), **session.reference())
+    return results
