@@ -25,7 +25,8 @@ class ProbeResult:
 
     ``class_means`` (C, d) are the data's class means, e.g. for NC4 on a test set;
     ``mean`` (d,) is its mean representation. ``estimate`` says how the information metrics
-    were computed: ``"exact"`` or ``"subsample:<m>"`` (the first m samples, when no exact path fits).
+    were computed: ``"exact"`` (all samples, streamed or, with ``information_samples`` >= n, one-shot)
+    or ``"subsample:<m>"`` (the first m samples).
     """
 
     loss: float
@@ -186,6 +187,6 @@ def probe(
         keep = (features != 0).any(dim=1)  # (m,) dead representations cannot be normalised
         features, labels = features[keep], labels[keep]
         information = interplay_metrics(features, labels, weight, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
-        estimate = f"subsample:{features.shape[0]}"
+        estimate = "exact" if labels.shape[0] + int((~keep).sum()) == n else f"subsample:{features.shape[0]}"
     means, mean = _means(collapse)
     return ProbeResult(loss_sum / n, correct / n, int(n), information, collapse.compute(), means, mean, estimate)

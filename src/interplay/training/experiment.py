@@ -18,7 +18,7 @@ from typing import Any
 from interplay.config import TrainConfig
 from interplay.validation import InterplayValueError
 
-__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation"]
+__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,12 @@ class ExperimentConfig:
 
     def digest(self) -> str:
         """Short hash of the config, naming the run folder."""
-        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+        return config_digest(self)
+
+
+def config_digest(config) -> str:
+    """Short hash of a dataclass config."""
+    return hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:8]
 
 
 def parse_overrides(config_class: type, pairs: list[str]) -> dict[str, Any]:

@@ -130,10 +130,14 @@ class Session:
         indices = {"train": order[: config.train_eval_samples or None], "test": torch.arange(len(self.test_set.labels))}
         labels = {"train": self.train_set.labels, "test": self.test_set.labels}
         results, class_means = {}, None
+        dim = self.model.head.in_features
         for split in ("train", "test"):
             loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
+            samples = self.information_samples
+            if samples is None and len(indices[split]) <= dim * min(dim, self.num_classes):
+                samples = len(indices[split])  # few samples: the n×n Gram is the smaller exact path
             results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
-                                   max_exact_size=config.max_exact_size, information_samples=self.information_samples)
+                                   max_exact_size=config.max_exact_size, information_samples=samples)
             class_means = results["train"].class_means
         return results
 

@@ -1,0 +1,146 @@
+"""Grokking on modular addition: do MIR and HDR move before test accuracy jumps?
+
+Claim (PAPER.md §5.5): MIR/HDR reveal the change before the test accuracy jumps. Setting of
+Nanda et al. 2023: ``(a + b) mod 113``, 30 % of the pairs for training, full-batch AdamW with
+lr 1e-3 and weight decay 1. Two models: the one-layer transformer (only the output position is
+computed) and a small embedding MLP. The representation is the input of the unembedding, the
+heads are its rows. For each seed and series, the *change step* is the first evaluated step at
+which the series has covered half of its total change between the first and the last evaluation.
+
+    interplay experiment grokking            # both models, 2 seeds
+    interplay experiment grokking --quick    # p = 23, the MLP only
+
+Writes ``records.jsonl``, ``measurements.csv``, ``change_steps.csv``, one figure per model and ``report.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from interplay.data.modular import modular_addition
+from interplay.functional import interplay_metrics, matrix_entropy
+from interplay.models.transformer import EmbeddingMLP, OneLayerTransformer
+from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
+from interplay.training.experiment import Records, config_digest
+from interplay.validation import InterplayValueError
+
+NAME = "grokking"
+MODELS = {"transformer": OneLayerTransformer, "mlp": EmbeddingMLP}
+SERIES = ("test_accuracy", "train_mir", "train_hdr", "test_mir", "test_hdr", "train_h_z", "train_h_w")
+
+
+@dataclass(frozen=True)
+class Config:
+    p: int = 113  # modulus (and number of classes)
+    train_fraction: float = 0.3  # share of the p² pairs used for training
+    models: tuple[str, ...] = ("transformer", "mlp")  # which models to train
+    steps: tuple[int, ...] = (12000, 4000)  # full-batch steps, one entry per model
+    eval_every: int = 200  # steps between evaluations
+    lr: float = 1e-3  # AdamW learning rate
+    weight_decay: float = 1.0  # AdamW weight decay
+    information_samples: int = 1500  # seeded samples per split for MIR/HDR (exact n×n path)
+    seeds: tuple[int, ...] = (0, 1)  # seeds of initialisation and split
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.models if m not in MODELS]
+        if unknown or len(self.steps) != len(self.models) or not 0 < self.train_fraction < 1 or self.p < 3:
+            raise InterplayValueError(
+                f"models must be among {list(MODELS)} with one steps entry each, train_fraction in (0, 1) and p >= 3; "
+                f"got models={list(self.models)}, steps={list(self.steps)}, train_fraction={self.train_fraction}, p={self.p}."
+            )
+
+    def digest(self) -> str:
+        return config_digest(self)
+
+
+QUICK = {"p": 23, "models": ("mlp",), "steps": (1500,), "eval_every": 100, "seeds": (0,), "information_samples": 300}
+
+
+def _evaluate(model, data, subsets) -> dict[str, float]:
+    model.eval()
+    row = {}
+    with torch.no_grad():
+        for split, (pairs, labels) in data.items():
+            row[f"{split}_accuracy"] = float((model(pairs).argmax(1) == labels).double().mean())
+            chosen = subsets[split]
+            info = interplay_metrics(model.features(pairs[chosen]), labels[chosen], model.head.weight)
+            row |= {f"{split}_{k}": float(getattr(info, k)) for k in ("mir", "hdr", "h_z", "h_w", "mi")}
+            row[f"{split}_mir_class"] = float(interplay_metrics(model.features(pairs), labels, model.head.weight, pairing="class").mir)
+    row["h_heads"] = float(matrix_entropy(model.head.weight.detach()))
+    model.train()
+    return row
+
+
+def run(config: Config, records: Records, run_dir: Path) -> None:
+    for name, steps in zip(config.models, config.steps):
+        for seed in config.seeds:
+            unit = f"model={name},seed={seed}"
+            if unit in records.finished:
+                continue
+            data = modular_addition(config.p, config.train_fraction, seed)
+            generator = torch.Generator().manual_seed(seed)
+            subsets = {s: torch.randperm(len(labels), generator=generator)[: config.information_samples] for s, (_, labels) in data.items()}
+            torch.manual_seed(seed)
+            model = MODELS[name](config.p)
+            optimizer = torch.optim.AdamW(model.parameters(), config.lr, betas=(0.9, 0.98), weight_decay=config.weight_decay)
+            pairs, labels = data["train"]
+            for step in range(steps + 1):
+                if step % config.eval_every == 0 or step == steps:
+                    records.append(unit, model=name, seed=seed, step=step, **_evaluate(model, data, subsets))
+                if step == steps:
+                    break
+                loss = torch.nn.functional.cross_entropy(model(pairs), labels)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            records.finish(unit)
+
+
+def change_step(steps: list[int], values: list[float]) -> int:
+    """First step at which ``values`` has covered half of its change from the first to the last value.
+
+    Example:
+        >>> change_step([0, 10, 20, 30], [0.0, 0.1, 0.8, 1.0])
+        20
+    """
+    total = values[-1] - values[0]
+    return next(s for s, v in zip(steps, values) if abs(v - values[0]) >= 0.5 * abs(total))
+
+
+def change_steps(rows: list[dict]) -> list[dict]:
+    """Per model and seed: the change step of test accuracy and of each information series."""
+    out = []
+    for name, seed in sorted({(r["model"], r["seed"]) for r in rows}):
+        path = sorted((r for r in rows if r["model"] == name and r["seed"] == seed), key=lambda r: r["step"])
+        steps = [r["step"] for r in path]
+        entry = {"model": name, "seed": seed, "final_test_accuracy": path[-1]["test_accuracy"]}
+        entry |= {f"step_{s}": change_step(steps, [r[s] for r in path]) for s in SERIES}
+        out.append(entry)
+    return out
+
+
+def report(run_dir: Path, records: Records) -> Path:
+    rows = records.rows()
+    write_csv(rows, run_dir / "measurements.csv")
+    found = change_steps(rows)
+    write_csv(found, run_dir / "change_steps.csv")
+    figures = []
+    for name in sorted({r["model"] for r in rows}):
+        subset = [r for r in rows if r["model"] == name]
+        columns = ["train_accuracy", "test_accuracy", "train_mir", "test_mir", "train_hdr", "test_hdr", "train_h_z", "train_h_w", "h_heads"]
+        figures.append(band_figure(subset, "step", columns, run_dir / f"{name}.png", style_by=None, log_columns=()))
+    header = ["model", "seed", "final_test_accuracy", *(f"step_{s}" for s in SERIES)]
+    body = [[str(round(e[h], 4)) if isinstance(e[h], float) else str(e[h]) for h in header] for e in found]
+    return write_page(
+        run_dir,
+        "Grokking on modular addition",
+        ["Change step = first evaluated step at which a series has covered half of its total change. "
+         "A metric 'moves first' for a seed when its change step is smaller than that of test accuracy. "
+         "MIR/HDR use the sample pairing on a seeded subset of each split (exact n×n path); mir_class is the class pairing."],
+        [("Change steps per model and seed", header, body),
+         ("Final values (mean ± std over seeds)", *summary_table([r for r in rows if r["step"] == max(x["step"] for x in rows if x["model"] == r["model"])], ["model"], ["train_accuracy", "test_accuracy", "train_mir", "test_mir", "train_hdr", "test_hdr"]))],
+        figures,
+    )
