@@ -1,0 +1,86 @@
+"""Every experiment runs end to end on tiny settings, resumes without redoing finished points, and
+rejects bad configs with a clear error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from interplay.cli import main
+from interplay.experiments import REGISTRY, experiment_config, run_experiment
+from interplay.training.experiment import Records
+
+TINY = {
+    "dynamics": {"epochs": 2, "seeds": (0, 1)},
+    "label-smoothing": {"epochs": 2, "smoothing": (0.0, 0.2)},
+    "pruning": {"epochs": 2, "sparsities": (0.0, 0.9)},
+    "lmc": {"epochs": 2, "spawn_epochs": (0, 1), "points": 3},
+    "grokking": {"p": 11, "steps": (60,), "eval_every": 20, "information_samples": 40, "train_fractions": (0.3,)},
+    "clustering": {"epochs": 2, "samples": 150, "seeds": (0, 1)},
+}
+FIGURES = {
+    "dynamics": ["dynamics.png", "collapse.png"],
+    "label-smoothing": ["final.png", "curves.png"],
+    "pruning": ["pruning.png"],
+    "lmc": ["path.png", "barrier.png", "barriers.csv"],
+    "grokking": ["mlp.png", "change_steps.csv"],
+    "clustering": ["clustering.png", "correlations.csv"],
+}
+
+
+def tiny(name):
+    values = dict(TINY[name])
+    if name != "grokking":
+        values |= {"train_eval_samples": 200, "width": 16}
+    return experiment_config(name, quick=True, values=values)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_experiment_writes_its_files(name, tmp_path):
+    page = run_experiment(name, tiny(name), out=tmp_path)
+    folder = page.parent
+    assert page.name == "report.html" and "<img" in page.read_text()
+    for file in ["measurements.csv", "config.json", *FIGURES[name]]:
+        assert (folder / file).stat().st_size > 0, file
+    assert Records(folder / "records.jsonl").rows()
+
+
+@pytest.mark.slow
+def test_resume_redoes_only_the_unfinished_unit(tmp_path):
+    config = tiny("dynamics")
+    folder = run_experiment("dynamics", config, out=tmp_path).parent
+    lines = (folder / "records.jsonl").read_text().splitlines()
+    first_unit = [line for line in lines if json.loads(line)["unit"] == "seed=0"]
+    # An interruption in the middle of seed 1: its marker and its last rows never got written.
+    (folder / "records.jsonl").write_text("\n".join(lines[: len(first_unit) + 2]) + "\n")
+    records = Records(folder / "records.jsonl")
+    assert records.finished == {"seed=0"} and len(records.rows()) == len(first_unit) - 1
+    run_experiment("dynamics", config, out=tmp_path)
+    again = (folder / "records.jsonl").read_text().splitlines()
+    assert again[: len(first_unit)] == first_unit
+    assert len(again) == len(lines)
+
+
+def test_bad_configs_are_clear_errors(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"smoothing factors must lie in \[0, 1\); got \[-0.1\]"):
+        experiment_config("label-smoothing", values={"smoothing": [-0.1]})
+    with pytest.raises(ValueError, match=r"sparsities must lie in \[0, 1\); got \[0.5, 1.0\]"):
+        experiment_config("pruning", values={"sparsities": [0.5, 1.0]})
+    with pytest.raises(ValueError, match="unknown experiment 'mnist'; choose one of dynamics"):
+        experiment_config("mnist")
+    with pytest.raises(ValueError, match="unknown config key 'epoch' for dynamics"):
+        experiment_config("dynamics", values={"epoch": 3})
+    assert main(["experiment", "pruning", "--set", "sparsities=[1.5]"]) == 2
+    assert "sparsities must lie in [0, 1)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_dir_of_another_config_is_refused(tmp_path, capsys):
+    folder = run_experiment("grokking", tiny("grokking"), out=tmp_path).parent
+    before = (folder / "records.jsonl").read_text()
+    argv = ["experiment", "grokking", "--quick", "--set", "p=13", "--run-dir", str(folder)]
+    assert main(argv) == 2
+    assert "holds a run of another config" in capsys.readouterr().err
+    assert (folder / "records.jsonl").read_text() == before
