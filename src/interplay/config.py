@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class TrainConfig:
     weight_decay: float = _opt(5e-4, "weight decay")
     schedule: str = _opt("cosine", "learning-rate schedule over the epochs (step: x0.1 at 50% and 75%)", SCHEDULES)
     label_smoothing: float = _opt(0.0, "label smoothing of the cross-entropy, in [0, 1)")
+    mir_weight: float = _opt(0.0, "weight alpha of the -alpha*MIR loss term on each batch (0 = off)")
+    hdr_weight: float = _opt(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)")
     seed: int = _opt(0, "seed of initialisation, data order and evaluation subsample")
     device: str = _opt("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)")
     metrics_every: int = _opt(0, "record the metrics every this many epochs, and at epoch 0 and the last; 0 = auto (about 10 records per run)")
@@ -74,6 +77,10 @@ class TrainConfig:
                 f"lr must be > 0, weight_decay >= 0 and momentum in [0, 1); "
                 f"got lr={self.lr}, weight_decay={self.weight_decay}, momentum={self.momentum}."
             )
+        for name in ("mir_weight", "hdr_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
         if not 0 <= self.label_smoothing < 1:
             raise InterplayValueError(f"label_smoothing must lie in [0, 1); got {self.label_smoothing}.")
 

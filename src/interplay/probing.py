@@ -81,10 +81,17 @@ def _means(metric: NeuralCollapse) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @contextmanager
-def tap_features(head: nn.Linear):
-    """Record the input of ``head`` at each forward call, without changing the model."""
+def tap_features(head: nn.Linear, *, detach: bool = True):
+    """Record the input of ``head`` at each forward call, without changing the model.
+
+    With ``detach=False`` the recorded tensors stay in the autograd graph, for loss terms.
+    """
     seen: list[torch.Tensor] = []
-    handle = head.register_forward_hook(lambda _m, inputs, _out: seen.append(inputs[0].detach().flatten(1)))
+
+    def hook(_module, inputs, _output):
+        seen.append(inputs[0].detach().flatten(1) if detach else inputs[0].flatten(1))
+
+    handle = head.register_forward_hook(hook)
     try:
         yield seen
     finally:

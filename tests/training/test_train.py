@@ -124,3 +124,10 @@ def test_toml_config_file(tmp_path):
     assert main(["train", "--config", str(tmp_path / "run.toml"), "--out", str(tmp_path / "r")]) == 0
     stored = (tmp_path / "r" / "config.json").read_text()
     assert '"optimizer": "adamw"' in stored and '"torch"' in stored
+
+
+def test_interplay_loss_terms_in_training(tmp_path, capsys):
+    out = tmp_path / "loss"
+    assert main(["train", "--epochs", "1", "--train-eval-samples", "100", "--width", "8", "--mir-weight", "0.5", "--hdr-weight", "0.2", "--out", str(out)]) == 0
+    assert '"mir_weight": 0.5' in (out / "config.json").read_text()
+    assert "hdr_weight must be a finite number >= 0" in run_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)

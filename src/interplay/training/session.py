@@ -17,8 +17,9 @@ from torch.nn.parallel import DistributedDataParallel
 from interplay.config import TrainConfig
 from interplay.data import ImageDataset, load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
+from interplay.losses import InterplayLoss
 from interplay.models import build_model
-from interplay.probing import ProbeResult, probe
+from interplay.probing import ProbeResult, probe, tap_features
 from interplay.training.distributed import Context
 
 __all__ = ["Session", "TensorBatches", "lr_factor"]
@@ -110,11 +111,16 @@ class Session:
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
         batches = TensorBatches(self.images["train"], labels, _rank_slices(order, config.batch_size, self.context), max(1, config.batch_size // self.context.world), self.device)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
+        interplay_loss = None
+        if config.mir_weight or config.hdr_weight:
+            interplay_loss = InterplayLoss(config.mir_weight, config.hdr_weight, dtype=torch.float32, validate_args=False)
         model.train()
         began = time.perf_counter()
         for images, targets in batches:
-            with autocast:
+            with autocast, tap_features(self.model.head, detach=False) as seen:
                 loss = loss_fn(model(self.train_set.augment(images)), targets)
+            if interplay_loss is not None and targets.unique().numel() > 1:
+                loss = loss + interplay_loss(seen.pop(), targets, self.model.head.weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()

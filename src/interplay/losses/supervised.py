@@ -1,0 +1,91 @@
+"""MIR and HDR as loss terms on a batch (PAPER.md §5, items 6 and 7)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from interplay.functional.entropy import MAX_EXACT_SIZE
+from interplay.functional.gram import center_rows, normalize_rows
+from interplay.functional.information import row_pair_entropies
+from interplay.validation import InterplayValueError, check_features, check_head_weight, check_labels
+
+__all__ = ["InterplayLoss", "check_weight"]
+
+
+def check_weight(value: float, name: str) -> float:
+    """A finite, non-negative loss weight."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+class InterplayLoss(nn.Module):
+    """``-α·MIR(K_Z, K_W) + β·HDR(K_Z, K_W)`` on the sample pairing of a batch.
+
+    ``K_Z`` is the cosine Gram of the batch's representations and ``K_W`` that of the heads of
+    their labels (ground truth, or pseudo-labels for unlabelled data). Minimising it raises the
+    mutual information ratio and lowers the entropy difference ratio, the directions of neural
+    collapse (Song et al. 2024, arXiv 2406.03999; the papers' exact loss is not public, this is
+    the reconstruction of PAPER.md §5.6). With ``use_ratios=False`` the terms are the raw
+    ``-α·I + β·|H(K_Z) − H(K_W)|`` in nats.
+
+    A batch whose labels hold a single class has ``H(K_W) = 0`` and no defined ratio: the loss is
+    then 0 (with zero, finite gradients). The last components are in ``self.components``.
+
+    Args:
+        alpha: weight of the MIR (or MI) term, >= 0.
+        beta: weight of the HDR (or entropy difference) term, >= 0.
+        use_ratios: MIR/HDR (default) or MI and the entropy difference.
+        detach_heads: no gradient into the head weights (the terms shape the representations only).
+        center: subtract the batch mean of the representations before normalising.
+        dtype: dtype of the eigen-solves; ``None`` keeps the input's (fast), float64 for accuracy.
+
+    Example:
+        >>> from interplay import simplex_etf
+        >>> heads = simplex_etf(4)
+        >>> labels = torch.arange(8) % 4
+        >>> loss = InterplayLoss(alpha=1.0, beta=1.0)(heads[labels], labels, heads)
+        >>> round(float(loss), 4) == -round(float(InterplayLoss.reference_mir(4)), 4)
+        True
+    """
+
+    def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, use_ratios: bool = True, detach_heads: bool = False,
+                 center: bool = False, dtype: torch.dtype | None = None, validate_args: bool = True) -> None:
+        super().__init__()
+        self.alpha, self.beta = check_weight(alpha, "alpha"), check_weight(beta, "beta")
+        self.use_ratios, self.detach_heads, self.center = use_ratios, detach_heads, center
+        self.dtype, self.validate_args = dtype, validate_args
+        self.components: dict[str, float] = {}
+
+    @staticmethod
+    def reference_mir(num_classes: int) -> torch.Tensor:
+        """MIR at neural collapse, the best value of the MIR term."""
+        from interplay.functional.closed_form import mir_at_collapse
+
+        return mir_at_collapse(num_classes)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> torch.Tensor:
+        """Loss of one batch: features (n, d), labels (n,), head_weight (C, d); returns a scalar."""
+        if self.validate_args:
+            features = check_features(features, "features")
+            head_weight = check_head_weight(head_weight, features.shape[1])
+            labels = check_labels(labels, features.shape[0], head_weight.shape[0])
+        if labels.unique().numel() < 2:
+            self.components = {"mir": float("nan"), "hdr": float("nan"), "single_class": 1.0}
+            return features.sum() * 0.0 + head_weight.sum() * 0.0
+        dtype = self.dtype or features.dtype
+        heads = head_weight.detach() if self.detach_heads else head_weight
+        z = normalize_rows(center_rows(features.to(dtype), self.center))  # (n, d)
+        w = normalize_rows(heads.to(dtype))[labels]  # (n, d)
+        e, _ = row_pair_entropies(z, w, MAX_EXACT_SIZE)
+        tiny = torch.finfo(dtype).eps
+        if self.use_ratios:
+            gain = e.mi / torch.minimum(e.h_x, e.h_y).clamp_min(tiny)
+            gap = (e.h_x - e.h_y).abs() / torch.maximum(e.h_x, e.h_y).clamp_min(tiny)
+        else:
+            gain, gap = e.mi, (e.h_x - e.h_y).abs()
+        self.components = {"mir" if self.use_ratios else "mi": float(gain.detach()), "hdr" if self.use_ratios else "entropy_gap": float(gap.detach())}
+        return (-self.alpha * gain + self.beta * gap).to(features.dtype)

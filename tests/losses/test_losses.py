@@ -1,0 +1,95 @@
+"""InterplayLoss and CrossModalAlignmentLoss: values, gradients and errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import reference
+from interplay import interplay_metrics, simplex_etf
+from interplay.losses import CrossModalAlignmentLoss, InterplayLoss
+
+
+def batch(generator, n=24, d=6, c=4):
+    features = torch.randn(n, d, generator=generator, dtype=torch.float64, requires_grad=True)
+    labels = torch.arange(n) % c
+    heads = torch.randn(c, d, generator=generator, dtype=torch.float64, requires_grad=True)
+    return features, labels, heads
+
+
+def test_value_matches_the_metrics(generator):
+    features, labels, heads = batch(generator)
+    expected = reference.sample_pairing(features.detach(), labels, heads.detach())
+    loss = InterplayLoss(alpha=0.7, beta=0.3)(features, labels, heads)
+    assert loss.item() == pytest.approx(-0.7 * expected["mir"] + 0.3 * expected["hdr"], abs=1e-10)
+    raw = InterplayLoss(alpha=1.0, beta=2.0, use_ratios=False)(features, labels, heads)
+    assert raw.item() == pytest.approx(-expected["mi"] + 2.0 * abs(expected["h_x"] - expected["h_y"]), abs=1e-10)
+
+
+def test_gradcheck(generator):
+    features, labels, heads = batch(generator, n=8, d=3, c=3)
+    assert torch.autograd.gradcheck(lambda f, w: InterplayLoss()(f, labels, w), (features, heads))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_finite_gradients_at_collapse_and_for_one_class(dtype):
+    heads = simplex_etf(5, 8, dtype=dtype).clone().requires_grad_()
+    labels = torch.arange(20) % 5
+    features = heads.detach()[labels].clone().requires_grad_()
+    InterplayLoss()(features, labels, heads).backward()
+    assert torch.isfinite(features.grad).all() and torch.isfinite(heads.grad).all()
+    one = torch.randn(6, 8, dtype=dtype, requires_grad=True)
+    loss = InterplayLoss()(one, torch.zeros(6, dtype=torch.long), heads)
+    loss.backward()
+    assert loss.item() == 0.0 and torch.isfinite(one.grad).all()
+
+
+def test_detach_heads_leaves_heads_without_gradient(generator):
+    features, labels, heads = batch(generator)
+    InterplayLoss(detach_heads=True)(features, labels, heads).backward()
+    assert heads.grad is None and features.grad.abs().sum() > 0
+
+
+def test_minimising_raises_mir_on_a_toy_problem(generator):
+    features, labels, heads = batch(generator, n=40, d=8, c=5)
+    loss_fn = InterplayLoss(alpha=1.0, beta=1.0)
+    before = interplay_metrics(features.detach(), labels, heads.detach()).mir.item()
+    optimizer = torch.optim.Adam([features, heads], lr=0.05)
+    for _ in range(100):
+        optimizer.zero_grad()
+        loss_fn(features, labels, heads).backward()
+        optimizer.step()
+    after = interplay_metrics(features.detach(), labels, heads.detach())
+    assert after.mir.item() > before + 0.1 and after.hdr.item() < 0.1
+
+
+@pytest.mark.parametrize("kwargs,match", [({"alpha": -1.0}, "alpha must be a finite number >= 0"), ({"beta": float("nan")}, "beta must be a finite")])
+def test_bad_weights(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        InterplayLoss(**kwargs)
+
+
+def cma_loop(images, texts, labels):
+    values = []
+    for c in labels.unique():
+        stacked = torch.cat([images[labels == c], texts[c][None]]).double()
+        k = torch.as_tensor(reference.cosine_gram(stacked))
+        values.append(reference.entropy_of(k.numpy()) / math.log(k.shape[0]))
+    return sum(values) / len(values)
+
+
+def test_cma_equals_a_loop_over_classes(generator):
+    images = torch.randn(23, 5, generator=generator, dtype=torch.float64, requires_grad=True)
+    texts = torch.randn(7, 5, generator=generator, dtype=torch.float64, requires_grad=True)
+    labels = torch.tensor([0, 0, 0, 1, 2, 2, 4, 4, 4, 4, 4, 6] * 2)[:23]
+    loss = CrossModalAlignmentLoss()(images, texts, labels)
+    assert loss.item() == pytest.approx(cma_loop(images.detach(), texts.detach(), labels), abs=1e-10)
+    loss.backward()
+    assert torch.isfinite(images.grad).all() and texts.grad[3].abs().sum() == 0  # class 3 is absent
+
+
+def test_cma_dimension_mismatch():
+    with pytest.raises(ValueError, match="must share their dimension"):
+        CrossModalAlignmentLoss()(torch.randn(4, 3), torch.randn(2, 5), torch.tensor([0, 1, 0, 1]))
