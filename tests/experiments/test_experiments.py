@@ -18,6 +18,7 @@ TINY = {
     "lmc": {"epochs": 2, "spawn_epochs": (0, 1), "points": 3},
     "grokking": {"p": 11, "steps": (60,), "eval_every": 20, "information_samples": 40, "train_fractions": (0.3,)},
     "clustering": {"epochs": 2, "samples": 150, "seeds": (0, 1)},
+    "loss-supervised": {"epochs": 2, "seeds": (0,)},
 }
 FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
@@ -26,6 +27,7 @@ FIGURES = {
     "lmc": ["path.png", "barrier.png", "barriers.csv"],
     "grokking": ["mlp.png", "change_steps.csv"],
     "clustering": ["clustering.png", "correlations.csv"],
+    "loss-supervised": ["loss_supervised.png"],
 }
 
 
@@ -72,6 +74,8 @@ def test_bad_configs_are_clear_errors(tmp_path, capsys):
         experiment_config("mnist")
     with pytest.raises(ValueError, match="unknown config key 'epoch' for dynamics"):
         experiment_config("dynamics", values={"epoch": 3})
+    with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
+        experiment_config("loss-supervised", values={"weights": [[0.5, -1.0]]})
     assert main(["experiment", "pruning", "--set", "sparsities=[1.5]"]) == 2
     assert "sparsities must lie in [0, 1)" in capsys.readouterr().err
 

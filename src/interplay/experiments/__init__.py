@@ -10,13 +10,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from interplay.experiments import clustering, dynamics, grokking, label_smoothing, lmc, pruning
-from interplay.training.experiment import Records, prepare_run_dir
+from interplay.experiments import clustering, dynamics, grokking, label_smoothing, lmc, loss_supervised, pruning
+from interplay.training.experiment import Records, freeze, prepare_run_dir
 from interplay.validation import InterplayValueError
 
 __all__ = ["REGISTRY", "run_experiment", "experiment_config"]
 
-REGISTRY = {module.NAME: module for module in (dynamics, label_smoothing, pruning, lmc, grokking, clustering)}
+REGISTRY = {module.NAME: module for module in (dynamics, label_smoothing, pruning, lmc, grokking, clustering, loss_supervised)}
 
 
 def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] | None = None):
@@ -29,7 +29,7 @@ def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] 
     unknown = sorted(set(merged) - fields)
     if unknown:
         raise InterplayValueError(f"unknown config key {unknown[0]!r} for {name}; valid keys: {', '.join(sorted(fields))}.")
-    merged = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
+    merged = {k: freeze(v) for k, v in merged.items()}
     return module.Config(**merged)
 
 

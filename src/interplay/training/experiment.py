@@ -18,7 +18,7 @@ from typing import Any
 from interplay.config import TrainConfig
 from interplay.validation import InterplayValueError
 
-__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest"]
+__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest", "freeze"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,13 @@ def parse_overrides(config_class: type, pairs: list[str]) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
-        values[key] = tuple(value) if isinstance(value, list) else value
+        values[key] = freeze(value)
     return values
+
+
+def freeze(value: Any) -> Any:
+    """Lists (from JSON or TOML) as tuples, recursively, so configs stay immutable."""
+    return tuple(freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | None = None, fresh: bool = False) -> Path:
