@@ -12,6 +12,8 @@ from typing import Any
 
 import matplotlib
 
+from interplay.report.page import document
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -118,10 +120,6 @@ def write_page(run_dir: str | Path, title: str, paragraphs: list[str], tables: l
         parts.append("</table>")
     parts += [f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>' for p in figures]
     parts.append(f"<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=1))}</pre>")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
-            "body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;font-size:13px}"
-            "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}pre{background:#f6f6f6;padding:.5em}"
-            "</style></head><body>" + "\n".join(parts) + "</body></html>")
     path = run_dir / "report.html"
-    path.write_text(page)
+    path.write_text(document(title, parts))
     return path

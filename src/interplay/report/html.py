@@ -6,6 +6,7 @@ import html
 import json
 from pathlib import Path
 
+from interplay.report.page import document
 from interplay.report.plots import plot_runs
 from interplay.training.records import read_rows
 
@@ -49,18 +50,12 @@ def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) 
         for label, c in configs.items()
     )
     images = "".join(f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>' for p in figures)
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>interplay report</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1500px}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}img{{max-width:100%}}figure{{margin:1em 0}}
-pre{{background:#f6f6f6;padding:.5em;font-size:12px}}</style></head>
-<body><h1>Information interplay: {html.escape(", ".join(runs))}</h1>
-<p>Final evaluation of each run. mir_nc and h_nc are the values at neural collapse for the data set's class count;
-HDR is 0 there. Dashed lines: training data; solid: test data.</p>
-<table><tr>{header}</tr>{"".join(rows)}</table>
-{images}
-<h2>Configurations</h2>{settings}
-</body></html>"""
+    intro = ("Final evaluation of each run. mir_nc and h_nc are the values at neural collapse for the data set's "
+             "class count; HDR is 0 there. Dashed lines: training data; solid: test data.")
+    page = document("interplay report", [
+        f"<h1>Information interplay: {html.escape(', '.join(runs))}</h1>", f"<p>{intro}</p>",
+        f"<table><tr>{header}</tr>{''.join(rows)}</table>", images, f"<h2>Configurations</h2>{settings}",
+    ])
     page_path = out_dir / "report.html"
     page_path.write_text(page)
     return page_path
