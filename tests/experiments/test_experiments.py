@@ -88,3 +88,15 @@ def test_run_dir_of_another_config_is_refused(tmp_path, capsys):
     assert main(argv) == 2
     assert "holds a run of another config" in capsys.readouterr().err
     assert (folder / "records.jsonl").read_text() == before
+
+
+def test_cifar_config_files_are_valid():
+    from pathlib import Path
+
+    from interplay.config import load_config_file
+
+    files = sorted((Path(__file__).parents[2] / "configs" / "cifar10").glob("*.toml"))
+    assert len(files) == 6
+    for path in files:
+        config = experiment_config(path.stem, values=load_config_file(path))
+        assert (config.dataset, config.model) == ("cifar10", "resnet18")

@@ -132,3 +132,11 @@ def test_interplay_loss_terms_in_training(tmp_path, capsys):
     assert main(["train", "--epochs", "1", "--train-eval-samples", "100", "--width", "8", "--mir-weight", "0.5", "--hdr-weight", "0.2", "--out", str(out)]) == 0
     assert '"mir_weight": 0.5' in (out / "config.json").read_text()
     assert "hdr_weight must be a finite number >= 0" in run_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)
+
+
+def test_too_large_for_the_exact_path_falls_back_to_a_subsample(tmp_path):
+    out = tmp_path / "fallback"
+    assert main(["train", "--epochs", "1", "--width", "32", "--max-exact-size", "100", "--out", str(out)]) == 0
+    assert "first 100 samples" in (out / "config.json").read_text()
+    rows = read_rows(out / "metrics.csv")
+    assert {r["estimate"] for r in rows} == {"subsample:100"} and {r["n"] for r in rows} == {1438, 359}

@@ -45,13 +45,13 @@ QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "seeds": (0, 1), "sam
 def _measure(session: Session, chosen: torch.Tensor) -> dict[str, float]:
     model = session.model.eval()
     with torch.no_grad(), tap_features(model.head) as seen:
-        model(session.images["test"][chosen])
-    features, labels = seen.pop().double(), session.test_set.labels[chosen]
+        model(session.images["test"][chosen].to(session.device))
+    features, labels = seen.pop().double().cpu(), session.test_set.labels[chosen]
     keep = (features != 0).any(dim=1)  # dead representations have no direction
     features, labels = features[keep], labels[keep].numpy()
     return {
         "h_z": float(matrix_entropy(features)),
-        "h_w": float(matrix_entropy(model.head.weight.detach())),
+        "h_w": float(matrix_entropy(model.head.weight.detach().cpu())),
         "silhouette": float(silhouette_score(features.numpy(), labels, metric="cosine")),
         "davies_bouldin": float(davies_bouldin_score(features.numpy(), labels)),
         "accuracy": session.evaluate()["test"].accuracy,

@@ -35,6 +35,7 @@ class ExperimentConfig:
     weight_decay: float = 5e-4  # weight decay
     train_eval_samples: int = 5000  # training samples evaluated per record
     seeds: tuple[int, ...] = (0, 1, 2)  # one run per seed
+    device: str = "auto"  # cpu, cuda or auto (CUDA when present)
 
     def __post_init__(self) -> None:
         if not self.seeds:
@@ -44,7 +45,7 @@ class ExperimentConfig:
     def train_config(self, seed: int, **changes: Any) -> TrainConfig:
         """The :class:`TrainConfig` of one run of this experiment."""
         shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(ExperimentConfig) if f.name != "seeds"}
-        return TrainConfig(**(shared | {"seed": seed, "device": "cpu"} | changes))
+        return TrainConfig(**(shared | {"seed": seed} | changes))
 
     def digest(self) -> str:
         """Short hash of the config, naming the run folder."""

@@ -20,7 +20,7 @@ from interplay.functional.closed_form import entropy_at_collapse, mir_at_collaps
 from interplay.losses import InterplayLoss
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
-from interplay.training.distributed import Context
+from interplay.training.distributed import Context, resolve_device
 
 __all__ = ["Session", "TensorBatches", "lr_factor"]
 
@@ -79,9 +79,13 @@ class Session:
     information_samples: int | None = None
 
     @classmethod
-    def create(cls, config: TrainConfig, device: torch.device | str = "cpu", context: Context | None = None) -> "Session":
-        """Load the data (standardised by the training set's channel statistics) and build the model."""
-        device, context = torch.device(device), context or Context()
+    def create(cls, config: TrainConfig, device: torch.device | str | None = None, context: Context | None = None) -> "Session":
+        """Load the data (standardised by the training set's channel statistics) and build the model.
+
+        ``device=None`` takes ``config.device`` (``auto``: CUDA when present).
+        """
+        context = context or Context()
+        device = resolve_device(config.device, context) if device is None else torch.device(device)
         data_dir = config.resolved_data_dir
         train_set = load_dataset(config.dataset, data_dir=data_dir, split="train", download=config.download)
         test_set = load_dataset(config.dataset, data_dir=data_dir, split="test", download=config.download)
