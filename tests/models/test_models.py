@@ -20,3 +20,9 @@ def test_forward_is_head_of_features(name, shape, width):
 def test_unknown_model():
     with pytest.raises(ValueError, match="unknown model 'vit'; choose one of mlp, cnn, resnet18"):
         build_model("vit", (1, 8, 8), 10)
+
+
+def test_building_a_model_leaves_batch_norm_statistics_untouched():
+    model = build_model("cnn", (1, 28, 28), 10)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(int(m.num_batches_tracked) == 0 and float(m.running_mean.abs().sum()) == 0 for m in norms)

@@ -42,8 +42,8 @@ class ImageDataset:
         return self.images.mean(dim=(0, 2, 3), keepdim=True), self.images.std(dim=(0, 2, 3), keepdim=True)
 
     def standardize(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-        """Images with the given (training) channel statistics removed."""
-        return (self.images - mean) / std
+        """Images with the given (training) channel statistics removed; a constant channel becomes 0."""
+        return (self.images - mean) / torch.where(std > 0, std, torch.ones_like(std))
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """Training augmentation: random 4-pixel-padded crops and horizontal flips for CIFAR, none otherwise."""

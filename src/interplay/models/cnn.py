@@ -25,8 +25,9 @@ class SmallCNN(nn.Module):
     def __init__(self, in_shape: tuple[int, ...], num_classes: int, width: int = 16, feature_dim: int = 128) -> None:
         super().__init__()
         self.conv = nn.Sequential(_block(in_shape[0], width), _block(width, 2 * width), _block(2 * width, 4 * width), nn.Flatten())
-        with torch.no_grad():
-            flat = self.conv(torch.zeros(1, *in_shape)).shape[1]
+        # Three 2×2 max-pools; computed rather than probed, since a probing forward pass would
+        # move the batch-norm running statistics.
+        flat = 4 * width * (in_shape[1] // 8) * (in_shape[2] // 8)
         self.fc = nn.Sequential(nn.Linear(flat, feature_dim), nn.ReLU())
         self.head = nn.Linear(feature_dim, num_classes)
 
