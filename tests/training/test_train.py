@@ -45,7 +45,12 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     # A small CNN with batch norm, slow enough to be stopped mid-run, deterministic on the CPU.
     config = ["--model", "cnn", "--epochs", "20", "--train-eval-samples", "200", "--width", "8", "--metrics-every", "1"]
     interrupted = tmp_path / "interrupted"
-    process = subprocess.Popen([sys.executable, "-m", "interplay", "train", *config, "--out", str(interrupted)], stderr=subprocess.PIPE, text=True)
+    # A shell that starts jobs in the background makes them ignore SIGINT; restore the default
+    # so that the child installs Python's KeyboardInterrupt handler.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interplay", "train", *config, "--out", str(interrupted)],
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     checkpoint, log = interrupted / "checkpoint.pt", interrupted / "metrics.csv"
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
