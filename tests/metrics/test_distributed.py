@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 import torch
@@ -12,6 +11,7 @@ import torch.multiprocessing as mp
 
 from interplay import interplay_metrics, neural_collapse
 from interplay.metrics import InformationInterplay, NeuralCollapse
+from ports import free_port
 
 N, D, C = 301, 6, 4
 
@@ -40,12 +40,6 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
     with open(f"{out}.{rank}", "w") as f:
         json.dump(results, f)
     dist.destroy_process_group()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

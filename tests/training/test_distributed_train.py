@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import torch.distributed as dist
@@ -11,6 +10,7 @@ import torch.multiprocessing as mp
 
 from interplay.cli import main
 from interplay.training.records import read_rows
+from ports import free_port
 
 CONFIG = ["--epochs", "2", "--train-eval-samples", "400", "--width", "32", "--metrics-every", "1", "--batch-size", "64", "--device", "cpu"]
 COMPARED = ("loss", "accuracy", "n", "h_z", "h_w", "h_joint", "mir", "hdr", "nc1", "nc2_etf_distance", "nc3", "nc4")
@@ -24,12 +24,6 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         dist.destroy_process_group()
     if code != 0:
         raise SystemExit(code)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
