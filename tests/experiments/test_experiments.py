@@ -3,6 +3,7 @@ rejects bad configs with a clear error."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -19,6 +20,7 @@ TINY = {
     "grokking": {"p": 11, "steps": (60,), "eval_every": 20, "information_samples": 40, "train_fractions": (0.3,)},
     "clustering": {"epochs": 2, "samples": 150, "seeds": (0, 1)},
     "loss-supervised": {"epochs": 2, "seeds": (0,)},
+    "semi-supervised": {"steps": 20, "eval_every": 10, "label_counts": (20,), "seeds": (0,)},
 }
 FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
@@ -28,13 +30,14 @@ FIGURES = {
     "grokking": ["mlp.png", "change_steps.csv"],
     "clustering": ["clustering.png", "correlations.csv"],
     "loss-supervised": ["loss_supervised.png"],
+    "semi-supervised": ["semi_supervised_20.png"],
 }
 
 
 def tiny(name):
     values = dict(TINY[name])
-    if name != "grokking":
-        values |= {"train_eval_samples": 200, "width": 16}
+    fields = {f.name for f in dataclasses.fields(REGISTRY[name].Config)}
+    values |= {k: v for k, v in {"train_eval_samples": 200, "width": 16}.items() if k in fields}
     return experiment_config(name, quick=True, values=values)
 
 
@@ -76,6 +79,8 @@ def test_bad_configs_are_clear_errors(tmp_path, capsys):
         experiment_config("dynamics", values={"epoch": 3})
     with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
         experiment_config("loss-supervised", values={"weights": [[0.5, -1.0]]})
+    with pytest.raises(ValueError, match="label_counts must be positive integers"):
+        experiment_config("semi-supervised", values={"label_counts": [0]})
     assert main(["experiment", "pruning", "--set", "sparsities=[1.5]"]) == 2
     assert "sparsities must lie in [0, 1)" in capsys.readouterr().err
 
@@ -100,3 +105,11 @@ def test_cifar_config_files_are_valid():
     for path in files:
         config = experiment_config(path.stem, values=load_config_file(path))
         assert (config.dataset, config.model) == ("cifar10", "resnet18")
+
+
+@pytest.mark.parametrize(("count", "message"), [(25, "not divisible by the 10 classes"), (5000, "larger than the data set")])
+def test_semi_supervised_rejects_label_counts_before_training(count, message, tmp_path):
+    config = experiment_config("semi-supervised", quick=True, values={"label_counts": (count,)})
+    with pytest.raises(ValueError, match=message):
+        run_experiment("semi-supervised", config, out=tmp_path)
+    assert not list(tmp_path.rglob("records.jsonl")) or not Records(next(tmp_path.rglob("records.jsonl"))).rows()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from interplay.data.augment import crop_and_flip
 from interplay.data.cifar import load_cifar_split
 from interplay.data.embedded import load_digits_split
 from interplay.data.errors import DataError
@@ -49,15 +50,7 @@ class ImageDataset:
         """Training augmentation: random 4-pixel-padded crops and horizontal flips for CIFAR, none otherwise."""
         if not self.name.startswith("cifar"):
             return images
-        n, _, h, w = images.shape
-        flip = torch.rand(n, device=images.device) < 0.5
-        images = torch.where(flip[:, None, None, None], images.flip(3), images)
-        padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
-        dy, dx = torch.randint(0, 9, (2, n), device=images.device)
-        rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]  # (n, 1, h, 1)
-        cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]  # (n, 1, 1, w)
-        batch = torch.arange(n, device=images.device)[:, None, None, None]
-        return padded[batch, torch.arange(images.shape[1], device=images.device)[None, :, None, None], rows, cols]
+        return crop_and_flip(images, pad=4)
 
 
 def _require_dir(name: str, data_dir: str | Path | None) -> Path:
