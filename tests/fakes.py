@@ -32,3 +32,24 @@ def write_cifar10_like(root: Path, per_batch: int = 6, seed: int = 0) -> Path:
         (folder / name).write_bytes(pickle.dumps(batch))
     (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [f"c{i}".encode() for i in range(10)]}))
     return folder
+
+
+def write_tiny_clip(folder: Path, words: list[str], image_size: int = 28, seed: int = 0) -> Path:
+    """A randomly initialised CLIP (a few thousand weights) and a word-level tokenizer, saved in
+    Hugging Face format."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import CLIPConfig, CLIPModel, PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[EOS]": 1, "[UNK]": 2, **{w: i + 3 for i, w in enumerate(sorted(set(words) | {"."}))}}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()  # words and punctuation
+    backend.post_processor = processors.TemplateProcessing(single="$A [EOS]", special_tokens=[("[EOS]", 1)])  # CLIP pools at the end token
+    PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", unk_token="[UNK]").save_pretrained(folder)
+    text = {"vocab_size": len(vocab), "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+            "max_position_embeddings": 16, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 1}
+    vision = {"image_size": image_size, "patch_size": 7, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+              "num_attention_heads": 2}
+    torch.manual_seed(seed)
+    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=8)).save_pretrained(folder)
+    return folder

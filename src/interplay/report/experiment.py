@@ -98,7 +98,7 @@ def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str],
     for r in rows:
         groups[tuple(r.get(k) for k in keys)].append(r)
     body = []
-    for key in sorted(groups, key=lambda k: tuple(str(v) for v in k)):
+    for key in sorted(groups, key=lambda k: tuple((0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v)) for v in k)):
         cells = [str(v) for v in key]
         for c in columns:
             values = [r[c] for r in groups[key] if r.get(c) is not None]
