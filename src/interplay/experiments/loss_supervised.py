@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from interplay.losses.supervised import check_weight
+from interplay.losses.supervised import check_weight_pairs
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
-from interplay.validation import InterplayValueError
 
 NAME = "loss-supervised"
 
@@ -32,13 +31,7 @@ class Config(ExperimentConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.weights:
-            raise InterplayValueError("weights must hold at least one (alpha, beta) pair; got none.")
-        for pair in self.weights:
-            if len(pair) != 2:
-                raise InterplayValueError(f"weights must be (alpha, beta) pairs; got {pair!r}.")
-            check_weight(pair[0], "alpha")
-            check_weight(pair[1], "beta")
+        check_weight_pairs(self.weights)
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "weights": ((0.0, 0.0), (1.0, 1.0)), "seeds": (0, 1), "train_eval_samples": 400}

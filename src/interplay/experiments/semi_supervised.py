@@ -23,7 +23,7 @@ import torch
 
 from interplay.config import DATA_DIR_ENV
 from interplay.data import load_dataset
-from interplay.losses.supervised import check_weight
+from interplay.losses.supervised import check_weight_pairs
 from interplay.models import build_model
 from interplay.probing import probe
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
@@ -58,13 +58,9 @@ class Config:
     device: str = "auto"  # cpu, cuda or auto
 
     def __post_init__(self) -> None:
-        if not self.seeds or not self.label_counts or not self.weights:
-            raise InterplayValueError("seeds, label_counts and weights must each name at least one value.")
-        for pair in self.weights:
-            if len(pair) != 2:
-                raise InterplayValueError(f"weights must be (alpha, beta) pairs; got {pair!r}.")
-            check_weight(pair[0], "alpha")
-            check_weight(pair[1], "beta")
+        if not self.seeds or not self.label_counts:
+            raise InterplayValueError("seeds and label_counts must each name at least one value.")
+        check_weight_pairs(self.weights)
         if any(isinstance(c, bool) or not isinstance(c, int) or c <= 0 for c in self.label_counts):
             raise InterplayValueError(f"label_counts must be positive integers; got {list(self.label_counts)}.")
         if min(self.steps, self.eval_every, self.batch_size, self.mu) < 1 or self.test_samples < 0:

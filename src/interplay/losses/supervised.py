@@ -12,7 +12,7 @@ from interplay.functional.gram import center_rows, normalize_rows
 from interplay.functional.information import row_pair_entropies
 from interplay.validation import InterplayValueError, check_features, check_head_weight, check_labels
 
-__all__ = ["InterplayLoss", "check_weight"]
+__all__ = ["InterplayLoss", "check_weight", "check_weight_pairs"]
 
 
 def check_weight(value: float, name: str) -> float:
@@ -20,6 +20,17 @@ def check_weight(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
     return float(value)
+
+
+def check_weight_pairs(weights) -> None:
+    """A non-empty sequence of (alpha, beta) loss-weight pairs, each a valid weight."""
+    if not weights:
+        raise InterplayValueError("weights must hold at least one (alpha, beta) pair; got none.")
+    for pair in weights:
+        if len(pair) != 2:
+            raise InterplayValueError(f"weights must be (alpha, beta) pairs; got {pair!r}.")
+        check_weight(pair[0], "alpha")
+        check_weight(pair[1], "beta")
 
 
 class InterplayLoss(nn.Module):
