@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,25 @@ def test_cifar_corrupt_and_incomplete(tmp_path):
     (folder / "batches.meta").unlink()
     with pytest.raises(DataError, match="batches.meta not found"):
         load_dataset("cifar10", data_dir=tmp_path, split="test")
+
+
+class _Planted:
+    """Unpickling this would write a file: the CIFAR reader must refuse it."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.target), "ran"))
+
+
+def test_cifar_reader_refuses_pickles_that_run_code(tmp_path):
+    folder = write_cifar10_like(tmp_path)
+    marker = tmp_path / "marker"
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": _Planted(marker), b"labels": [0]}))
+    with pytest.raises(DataError, match=r"test_batch is not a readable CIFAR pickle \(it refers to pathlib"):
+        load_dataset("cifar10", data_dir=tmp_path, split="test")
+    assert not marker.exists()
 
 
 def test_digits_is_embedded_and_stratified():
