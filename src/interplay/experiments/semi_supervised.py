@@ -89,7 +89,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
     mean, std = train.channel_stats()
     std = torch.where(std > 0, std, torch.ones_like(std))
     chosen = torch.arange(len(test.labels))[: config.test_samples or None]
-    test_batches = TensorBatches(((test.images - mean) / std), test.labels, chosen, 1000, device)
+    test_batches = TensorBatches(test.standardize(mean, std), test.labels, chosen, 1000, device)
     for count in config.label_counts:
         for alpha, beta in config.weights:
             for seed in config.seeds:
