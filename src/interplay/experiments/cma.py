@@ -33,6 +33,7 @@ from interplay.functional import interplay_metrics
 from interplay.losses import CrossModalAlignmentLoss
 from interplay.models import build_model
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
+from interplay.training.checkpoint import save_atomic
 from interplay.training.distributed import Context, resolve_device
 from interplay.training.experiment import Records, config_digest
 from interplay.training.fixmatch import balanced_labelled
@@ -117,7 +118,7 @@ def _pretrained(config: Config, records: Records, run_dir: Path, prompts: list[s
                 loss.backward()
                 optimizer.step()
         accuracy = _evaluate(model, test, len(test.labels), device)["accuracy"]
-        torch.save(encoder.state_dict(), saved)
+        save_atomic(encoder.state_dict(), saved)
         records.append("pretrain", dataset=config.pretrain_dataset, pretrain_accuracy=accuracy)
         records.finish("pretrain")
     return VisionLanguage(encoder, minilm_text_features(prompts), PRETRAIN_SCALE, _standardizer(train)).to(device)

@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["save_atomic", "load_checkpoint", "CHECKPOINT_NAME"]
+__all__ = ["save_atomic", "load_checkpoint", "interrupts_deferred", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) until the block ends, then raise ``KeyboardInterrupt``.
+
+    A ``KeyboardInterrupt`` raised inside ``torch.save`` leaves its zip writer half-closed and
+    turns into an unrelated ``RuntimeError``; deferring it keeps writes whole and the exit clean.
+    Outside the main thread, or when SIGINT has a custom handler, the block runs unchanged.
+
+    Example:
+        >>> with interrupts_deferred():
+        ...     total = sum(range(10))
+        >>> total
+        45
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
+
+
 def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     """Write ``state`` with ``torch.save`` to a temporary file beside ``path``, then rename it.
+
+    Ctrl-C during the write takes effect once the file is in place (:func:`interrupts_deferred`).
 
     Example:
         >>> import tempfile, pathlib
@@ -27,11 +60,11 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "wb") as f:
+        with interrupts_deferred(), os.fdopen(handle, "wb") as f:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

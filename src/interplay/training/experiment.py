@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from interplay.config import TrainConfig
+from interplay.training.checkpoint import interrupts_deferred
 from interplay.validation import InterplayValueError
 
 __all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest", "freeze"]
@@ -119,7 +120,7 @@ class Records:
         return rows if include_markers else [r for r in rows if not r.get("done")]
 
     def append(self, unit: str, **row: Any) -> None:
-        with self.path.open("a") as f:
+        with interrupts_deferred(), self.path.open("a") as f:
             f.write(json.dumps({"unit": unit} | row) + "\n")
 
     def finish(self, unit: str) -> None:

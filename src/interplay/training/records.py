@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from interplay.training.checkpoint import interrupts_deferred
+
 __all__ = ["MetricsLog", "read_rows"]
 
 
@@ -26,7 +28,7 @@ class MetricsLog:
     def append(self, row: dict[str, Any]) -> None:
         new = not self.path.exists() or self.path.stat().st_size == 0
         columns = list(row) if new else _header(self.path)
-        with self.path.open("a", newline="") as f:
+        with interrupts_deferred(), self.path.open("a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             if new:
                 writer.writeheader()
