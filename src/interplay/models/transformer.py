@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["OneLayerTransformer", "EmbeddingMLP"]
@@ -11,8 +12,10 @@ __all__ = ["OneLayerTransformer", "EmbeddingMLP"]
 class OneLayerTransformer(nn.Module):
     """Inputs ``a, b, =``; one attention layer and one ReLU MLP on the residual stream, no layer norm.
 
-    Only the output position (``=``) is computed: its query attends to the three positions, which
-    gives the same logits as the full model at that position at a third of the cost. The
+    Initialised as Nanda et al. (2023): every weight drawn from N(0, 1/d_model), the unembedding
+    from N(0, 1/p), biases zero. Only the output position (``=``) is computed, and since each
+    position holds one of ``p + 1`` tokens, keys and values are computed once per (position, token)
+    and gathered: the logits of the full model at that position at about half the cost. The
     representation is the residual stream there; ``head`` is the unembedding (no bias).
 
     Example:
@@ -25,25 +28,32 @@ class OneLayerTransformer(nn.Module):
         super().__init__()
         self.p, self.heads = p, heads
         self.embed = nn.Embedding(p + 1, d_model)  # token p is "="
-        self.position = nn.Parameter(torch.randn(3, d_model) / d_model**0.5)
+        self.position = nn.Parameter(torch.empty(3, d_model))
         self.query = nn.Linear(d_model, d_model, bias=False)
         self.key = nn.Linear(d_model, d_model, bias=False)
         self.value = nn.Linear(d_model, d_model, bias=False)
         self.out = nn.Linear(d_model, d_model, bias=False)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), nn.ReLU(), nn.Linear(d_mlp, d_model))
         self.head = nn.Linear(d_model, p, bias=False)
+        for name, parameter in self.named_parameters():
+            if name.endswith("bias"):
+                nn.init.zeros_(parameter)
+            else:
+                nn.init.normal_(parameter, std=(p if name.startswith("head") else d_model) ** -0.5)
 
     def features(self, pairs: torch.Tensor) -> torch.Tensor:
         """Residual stream at the output position, (N, d_model)."""
-        n = pairs.shape[0]
-        tokens = torch.cat([pairs, torch.full((n, 1), self.p, dtype=pairs.dtype, device=pairs.device)], dim=1)
-        x = self.embed(tokens) + self.position  # (N, 3, d)
-        d_head = x.shape[-1] // self.heads
-        q = self.query(x[:, -1]).view(n, self.heads, 1, d_head)  # (N, H, 1, dh)
-        k = self.key(x).view(n, 3, self.heads, d_head).transpose(1, 2)  # (N, H, 3, dh)
-        v = self.value(x).view(n, 3, self.heads, d_head).transpose(1, 2)  # (N, H, 3, dh)
-        attended = torch.softmax(q @ k.mT / d_head**0.5, dim=-1) @ v  # (N, H, 1, dh)
-        residual = x[:, -1] + self.out(attended.reshape(n, -1))  # (N, d)
+        n, d = pairs.shape[0], self.embed.embedding_dim
+        d_head = d // self.heads
+        streams = self.embed.weight[:-1] + self.position[:2, None]  # (2, p, d): a and b at their positions
+        last = self.embed.weight[-1] + self.position[2]  # the "=" position, the same for every input
+        keys, values = self.key(streams), self.value(streams)
+        k = torch.stack([F.embedding(pairs[:, 0], keys[0]), F.embedding(pairs[:, 1], keys[1]), self.key(last).expand(n, d)], dim=1)
+        v = torch.stack([F.embedding(pairs[:, 0], values[0]), F.embedding(pairs[:, 1], values[1]), self.value(last).expand(n, d)], dim=1)
+        q = self.query(last).view(self.heads, d_head)
+        weights = torch.softmax((k.view(n, 3, self.heads, d_head) * q).sum(-1) / d_head**0.5, dim=1)  # (N, 3, H)
+        attended = (weights.unsqueeze(-1) * v.view(n, 3, self.heads, d_head)).sum(1)  # (N, H, d_head)
+        residual = last + self.out(attended.reshape(n, d))
         return residual + self.mlp(residual)
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
