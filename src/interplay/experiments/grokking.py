@@ -144,6 +144,9 @@ def report(run_dir: Path, records: Records) -> Path:
         figures.append(band_figure(subset, "step", columns, run_dir / f"{name}.png", style_by=None, log_columns=()))
     header = ["model", "seed", "final_test_accuracy", "memorised_step", *(f"step_{s}" for s in SERIES)]
     body = [[str(round(e[h], 4)) if isinstance(e[h], float) else str(e[h]) for h in header] for e in found]
+    last_step = {name: max(r["step"] for r in rows if r["model"] == name) for name in {r["model"] for r in rows}}
+    final = [r for r in rows if r["step"] == last_step[r["model"]]]
+    final_columns = ["train_accuracy", "test_accuracy", "train_mir", "test_mir", "train_hdr", "test_hdr"]
     return write_page(
         run_dir,
         "Grokking on modular addition",
@@ -152,6 +155,6 @@ def report(run_dir: Path, records: Records) -> Path:
          "A metric 'moves first' for a seed when its change step is smaller than that of test accuracy. "
          "MIR/HDR use the sample pairing on a seeded subset of each split (exact n×n path); mir_class is the class pairing."],
         [("Change steps per model and seed", header, body),
-         ("Final values (mean ± std over seeds)", *summary_table([r for r in rows if r["step"] == max(x["step"] for x in rows if x["model"] == r["model"])], ["model"], ["train_accuracy", "test_accuracy", "train_mir", "test_mir", "train_hdr", "test_hdr"]))],
+         ("Final values (mean ± std over seeds)", *summary_table(final, ["model"], final_columns))],
         figures,
     )
