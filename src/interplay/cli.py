@@ -95,12 +95,16 @@ def _run_experiment(args: argparse.Namespace) -> int:
         values |= parse_overrides(REGISTRY[args.name].Config, args.set)
     config = experiment_config(args.name, quick=args.quick, values=values)
     try:
-        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh)
+        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh, log=_log)
     except KeyboardInterrupt:
         print("\ninterplay: interrupted; finished points are saved. Run the same command again to resume.", file=sys.stderr)
         return INTERRUPTED
     print(f"report: {page}")
     return 0
+
+
+def _log(line: str) -> None:
+    print(f"interplay {line}", file=sys.stderr, flush=True)
 
 
 def _is_main_process() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -64,10 +65,26 @@ def test_resume_redoes_only_the_unfinished_unit(tmp_path):
     (folder / "records.jsonl").write_text("\n".join(lines[: len(first_unit) + 2]) + "\n")
     records = Records(folder / "records.jsonl")
     assert records.finished == {"seed=0"} and len(records.rows()) == len(first_unit) - 1
-    run_experiment("dynamics", config, out=tmp_path)
+    log = []
+    run_experiment("dynamics", config, out=tmp_path, log=log.append)
+    assert log[0] == f"dynamics: writing to {folder}, resuming with 1 unit already finished"
+    assert len(log) == 2 and re.fullmatch(r"dynamics: seed=1 finished \(\d+ s\)", log[1])
     again = (folder / "records.jsonl").read_text().splitlines()
     assert again[: len(first_unit)] == first_unit
     assert len(again) == len(lines)
+
+
+def test_command_line_reports_progress_per_unit(tmp_path, capsys):
+    settings = ["p=11", "steps=[40]", "eval_every=20", "information_samples=30", "seeds=[0,1]"]
+    argv = ["experiment", "grokking", "--quick", *(x for s in settings for x in ("--set", s)), "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("report: ") and out.strip().endswith("report.html")
+    lines = err.splitlines()
+    assert lines[0].startswith("interplay grokking: writing to ") and "resuming" not in lines[0]
+    assert [re.sub(r"\(\d+ s\)", "(t)", line) for line in lines[1:]] == [
+        f"interplay grokking: model=mlp,seed={seed} finished (t)" for seed in (0, 1)
+    ]
 
 
 def test_bad_configs_are_clear_errors(tmp_path, capsys):

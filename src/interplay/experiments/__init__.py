@@ -7,6 +7,8 @@ finish in about a minute), ``run(config, records, run_dir)`` and ``report(run_di
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +35,25 @@ def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] 
     return module.Config(**merged)
 
 
-def run_experiment(name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, fresh: bool = False) -> Path:
-    """Run (or resume) an experiment and write its report; returns the report page."""
+def run_experiment(
+    name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, fresh: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> Path:
+    """Run (or resume) an experiment and write its report; returns the report page.
+
+    ``log``, when given, receives one line when the run starts and one per finished unit (a seed,
+    a grid point), with the time since the start.
+    """
     path = prepare_run_dir(name, config, out, run_dir, fresh)
-    records = Records(path / "records.jsonl")
+    started = time.monotonic()
+
+    def announce(unit: str) -> None:
+        log(f"{name}: {unit} finished ({time.monotonic() - started:.0f} s)")
+
+    records = Records(path / "records.jsonl", on_finish=None if log is None else announce)
+    if log is not None:
+        done = len(records.finished)
+        resumed = f", resuming with {done} unit{'s' * (done != 1)} already finished" if done else ""
+        log(f"{name}: writing to {path}{resumed}")
     REGISTRY[name].run(config, records, path)
     return REGISTRY[name].report(path, records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,14 @@ def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | No
 
 
 class Records:
-    """Append-only JSON-lines records of one experiment, cut into resumable units."""
+    """Append-only JSON-lines records of one experiment, cut into resumable units.
 
-    def __init__(self, path: str | Path) -> None:
+    ``on_finish``, when given, is called with each unit's name as the unit is finished.
+    """
+
+    def __init__(self, path: str | Path, on_finish: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
+        self.on_finish = on_finish
         rows = self.rows(include_markers=True)
         self.finished = {r["unit"] for r in rows if r.get("done")}
         kept = [r for r in rows if r.get("unit") in self.finished]
@@ -126,6 +131,8 @@ class Records:
     def finish(self, unit: str) -> None:
         self.append(unit, done=True)
         self.finished.add(unit)
+        if self.on_finish is not None:
+            self.on_finish(unit)
 
 
 def append_evaluation(records: Records, unit: str, session, model=None, **keys: Any) -> dict[str, Any]:
