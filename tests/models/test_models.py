@@ -64,3 +64,8 @@ def test_transformer_initialisation_follows_nanda_et_al():
     assert model.key.weight.std().item() == pytest.approx(128**-0.5, rel=0.02)
     assert model.head.weight.std().item() == pytest.approx(113**-0.5, rel=0.02)
     assert not model.mlp[0].bias.any() and not model.mlp[2].bias.any()
+
+
+def test_transformer_heads_must_divide_the_width():
+    with pytest.raises(ValueError, match="d_model must be a multiple of heads; got d_model=16, heads=3"):
+        OneLayerTransformer(7, d_model=16, heads=3)

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from interplay.validation import InterplayValueError
+
 __all__ = ["OneLayerTransformer", "EmbeddingMLP"]
 
 
@@ -26,6 +28,8 @@ class OneLayerTransformer(nn.Module):
 
     def __init__(self, p: int, d_model: int = 128, heads: int = 4, d_mlp: int = 512) -> None:
         super().__init__()
+        if heads < 1 or d_model % heads:
+            raise InterplayValueError(f"d_model must be a multiple of heads; got d_model={d_model}, heads={heads}.")
         self.p, self.heads = p, heads
         self.embed = nn.Embedding(p + 1, d_model)  # token p is "="
         self.position = nn.Parameter(torch.empty(3, d_model))
