@@ -10,7 +10,8 @@ are its rows. Grokking is about what happens after the training pairs are fitted
 seed the window starts at the *memorisation step*, the first evaluation with train accuracy
 >= 0.99 (step 0 if it never comes); the *change step* of a series is the first evaluated step in
 that window at which it has covered half of its change from the window's start to the last
-evaluation.
+evaluation. MIR, HDR and H(Z) are also recorded centred (the subset's mean representation
+subtracted), which separates a component shared by all inputs from the rest.
 
     interplay experiment grokking            # both models, 2 seeds
     interplay experiment grokking --quick    # the MLP only, 900 steps
@@ -35,7 +36,10 @@ from interplay.validation import InterplayValueError
 NAME = "grokking"
 MODELS = {"transformer": OneLayerTransformer, "mlp": EmbeddingMLP}
 MEMORISED = 0.99  # train accuracy that marks the training pairs as fitted
-SERIES = ("test_accuracy", "train_mir", "train_hdr", "test_mir", "test_hdr", "train_h_z", "train_h_w")
+SERIES = (
+    "test_accuracy", "train_mir", "train_hdr", "test_mir", "test_hdr", "train_h_z", "train_h_w",
+    "train_mir_centred", "train_hdr_centred", "train_h_z_centred",
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,11 @@ def _evaluate(model, data, subsets) -> dict[str, float]:
         for split, (pairs, labels) in data.items():
             row[f"{split}_accuracy"] = float((model(pairs).argmax(1) == labels).double().mean())
             chosen = subsets[split]
-            info = interplay_metrics(model.features(pairs[chosen]), labels[chosen], model.head.weight)
+            features = model.features(pairs[chosen])
+            info = interplay_metrics(features, labels[chosen], model.head.weight)
             row |= {f"{split}_{k}": float(getattr(info, k)) for k in ("mir", "hdr", "h_z", "h_w", "mi")}
+            centred = interplay_metrics(features, labels[chosen], model.head.weight, center=True)
+            row |= {f"{split}_{k}_centred": float(getattr(centred, k)) for k in ("mir", "hdr", "h_z")}
             row[f"{split}_mir_class"] = float(interplay_metrics(model.features(pairs), labels, model.head.weight, pairing="class").mir)
     row["h_heads"] = float(matrix_entropy(model.head.weight.detach()))
     model.train()
@@ -140,7 +147,10 @@ def report(run_dir: Path, records: Records) -> Path:
     figures = []
     for name in sorted({r["model"] for r in rows}):
         subset = [r for r in rows if r["model"] == name]
-        columns = ["train_accuracy", "test_accuracy", "train_mir", "test_mir", "train_hdr", "test_hdr", "train_h_z", "train_h_w", "h_heads"]
+        columns = [
+            "train_accuracy", "test_accuracy", "train_h_w", "train_mir", "test_mir", "train_mir_centred",
+            "train_hdr", "test_hdr", "train_hdr_centred", "train_h_z", "train_h_z_centred", "h_heads",
+        ]
         figures.append(band_figure(subset, "step", columns, run_dir / f"{name}.png", style_by=None, log_columns=()))
     header = ["model", "seed", "final_test_accuracy", "memorised_step", *(f"step_{s}" for s in SERIES)]
     body = [[str(round(e[h], 4)) if isinstance(e[h], float) else str(e[h]) for h in header] for e in found]
@@ -153,7 +163,8 @@ def report(run_dir: Path, records: Records) -> Path:
         [f"Memorisation step = first evaluation with train accuracy >= {MEMORISED}. Change step = first evaluated "
          "step after it at which a series has covered half of its change from the memorisation step to the end. "
          "A metric 'moves first' for a seed when its change step is smaller than that of test accuracy. "
-         "MIR/HDR use the sample pairing on a seeded subset of each split (exact n×n path); mir_class is the class pairing."],
+         "MIR/HDR use the sample pairing on a seeded subset of each split (exact n×n path); *_centred subtract that "
+         "subset's mean representation first; mir_class is the class pairing."],
         [("Change steps per model and seed", header, body),
          ("Final values (mean ± std over seeds)", *summary_table(final, ["model"], final_columns))],
         figures,
