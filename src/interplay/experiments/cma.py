@@ -20,22 +20,20 @@ Writes ``records.jsonl``, ``measurements.csv``, ``cma.png`` and ``report.html``.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from interplay.config import DATA_DIR_ENV
-from interplay.data import ImageDataset, load_dataset
+from interplay.data import ImageDataset
 from interplay.functional import interplay_metrics
 from interplay.losses import CrossModalAlignmentLoss
 from interplay.models import build_model
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.checkpoint import save_atomic
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest
+from interplay.training.experiment import Records, config_digest, load_splits
 from interplay.training.fixmatch import balanced_labelled
 from interplay.vision_language import VisionLanguage, load_clip, minilm_text_features
 from interplay.validation import InterplayValueError
@@ -81,11 +79,6 @@ QUICK = {"dataset": "digits", "pretrain_dataset": "digits", "pretrain_epochs": 3
          "steps": 30, "seeds": (0, 1)}
 
 
-def _load(name: str) -> tuple[ImageDataset, ImageDataset]:
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    return load_dataset(name, data_dir=data_dir, split="train"), load_dataset(name, data_dir=data_dir, split="test")
-
-
 def _prompts(config: Config, data: ImageDataset) -> list[str]:
     names = DIGIT_NAMES if data.name in ("digits", "mnist") else [c.lower() for c in data.classes]
     return [config.template.format(n) for n in names]
@@ -100,7 +93,7 @@ def _pretrained(config: Config, records: Records, run_dir: Path, prompts: list[s
     """The vision-language model to fine-tune; the image encoder trained here is saved once and reused on resume."""
     if config.clip:
         return load_clip(config.clip, prompts).to(device)
-    train, test = _load(config.pretrain_dataset)
+    train, test = load_splits(config.pretrain_dataset)
     encoder = build_model("cnn", tuple(train.images.shape[1:]), 384)
     saved = run_dir / "image_encoder.pt"
     if "pretrain" in records.finished and saved.is_file():
@@ -141,7 +134,7 @@ def _evaluate(model: VisionLanguage, test: ImageDataset, samples: int, device) -
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
     device = resolve_device(config.device, Context())
-    train, test = _load(config.dataset)
+    train, test = load_splits(config.dataset)
     smallest = int(torch.bincount(train.labels, minlength=train.num_classes).min())
     if max(config.shots) > smallest:  # checked before any training
         raise InterplayValueError(f"shots {max(config.shots)} asks for more images per class than {config.dataset} "

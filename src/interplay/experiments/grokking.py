@@ -76,14 +76,14 @@ def _evaluate(model, data, subsets) -> dict[str, float]:
     row = {}
     with torch.no_grad():
         for split, (pairs, labels) in data.items():
-            row[f"{split}_accuracy"] = float((model(pairs).argmax(1) == labels).double().mean())
+            features = model.features(pairs)
+            row[f"{split}_accuracy"] = float((model.head(features).argmax(1) == labels).double().mean())
             chosen = subsets[split]
-            features = model.features(pairs[chosen])
-            info = interplay_metrics(features, labels[chosen], model.head.weight)
+            info = interplay_metrics(features[chosen], labels[chosen], model.head.weight)
             row |= {f"{split}_{k}": float(getattr(info, k)) for k in ("mir", "hdr", "h_z", "h_w", "mi")}
-            centred = interplay_metrics(features, labels[chosen], model.head.weight, center=True)
+            centred = interplay_metrics(features[chosen], labels[chosen], model.head.weight, center=True)
             row |= {f"{split}_{k}_centred": float(getattr(centred, k)) for k in ("mir", "hdr", "h_z")}
-            row[f"{split}_mir_class"] = float(interplay_metrics(model.features(pairs), labels, model.head.weight, pairing="class").mir)
+            row[f"{split}_mir_class"] = float(interplay_metrics(features, labels, model.head.weight, pairing="class").mir)
     row["h_heads"] = float(matrix_entropy(model.head.weight.detach()))
     model.train()
     return row

@@ -14,21 +14,18 @@ Writes ``records.jsonl``, ``measurements.csv``, ``semi_supervised.png`` and ``re
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from interplay.config import DATA_DIR_ENV
-from interplay.data import load_dataset
 from interplay.losses.supervised import check_weight_pairs
 from interplay.models import build_model
 from interplay.probing import probe
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest
+from interplay.training.experiment import Records, config_digest, load_splits
 from interplay.training.fixmatch import FixMatch, balanced_labelled
 from interplay.training.session import TensorBatches
 from interplay.validation import InterplayValueError
@@ -75,9 +72,7 @@ QUICK = {"dataset": "digits", "model": "mlp", "label_counts": (50,), "steps": 15
 
 
 def _data(config: Config):
-    data_dir = os.environ.get(DATA_DIR_ENV)
-    train = load_dataset(config.dataset, data_dir=data_dir, split="train")
-    test = load_dataset(config.dataset, data_dir=data_dir, split="test")
+    train, test = load_splits(config.dataset)
     for count in config.label_counts:  # every count is checked before any training
         balanced_labelled(train.labels, count, train.num_classes, config.seeds[0])
     return train, test

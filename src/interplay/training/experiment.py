@@ -11,16 +11,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interplay.config import TrainConfig
+from interplay.config import DATA_DIR_ENV, TrainConfig
+from interplay.data import ImageDataset, load_dataset
 from interplay.training.checkpoint import interrupts_deferred
 from interplay.validation import InterplayValueError
 
-__all__ = ["ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest", "freeze"]
+__all__ = [
+    "ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest", "freeze", "load_splits",
+]
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,18 @@ def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | No
     path.mkdir(parents=True, exist_ok=True)
     stored.write_text(json.dumps(mine, indent=2))
     return path
+
+
+def load_splits(name: str) -> tuple[ImageDataset, ImageDataset]:
+    """The train and test splits of data set ``name``, from the folder in ``$INTERPLAY_DATA_DIR``.
+
+    Example:
+        >>> train, test = load_splits("digits")
+        >>> len(train.labels) + len(test.labels)
+        1797
+    """
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    return load_dataset(name, data_dir=data_dir, split="train"), load_dataset(name, data_dir=data_dir, split="test")
 
 
 class Records:
