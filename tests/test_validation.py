@@ -40,7 +40,7 @@ W = torch.randn(2, 3)
         (lambda: interplay_metrics(X, Y, torch.randn(1, 3)), r"head_weight must have one row per class and at least 2"),
         (lambda: interplay_metrics(X, torch.arange(8) % 3, W), r"labels contain 2 but num_classes=2"),
         (lambda: interplay_metrics(X, Y, W, pairing="pairs"), r"pairing must be one of \('sample', 'class'\)"),
-        (lambda: interplay_metrics(X, Y, W, center=torch.zeros(4)), r"center must be a bool or a tensor of shape \(3,\)"),
+        (lambda: interplay_metrics(X, Y, W, center=torch.zeros(4)), r"center must have shape \(3,\), one entry per feature"),
         (lambda: neural_collapse(X, Y, W, bias=torch.zeros(3)), r"bias must have shape \(2,\)"),
         (lambda: nc_reference(2), r"num_classes must be at least 3"),
         (lambda: InformationInterplay(3, 4, center=True), r"center=True with pairing='sample' needs the mean"),

@@ -1,10 +1,9 @@
-"""Metrics of any PyTorch classifier, read at the input of its final linear layer by a forward hook."""
+"""Metrics of any PyTorch classifier, read at the input of its final layer by a forward hook."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -12,6 +11,7 @@ from torch import nn
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult, interplay_metrics
+from interplay.heads import find_head, head_weight, model_logits, split_batch, tap_features
 from interplay.metrics import InformationInterplay, NeuralCollapse
 from interplay.training.distributed import all_gather, all_sum
 from interplay.validation import InterplayValueError
@@ -26,7 +26,8 @@ class ProbeResult:
     ``class_means`` (C, d) are the data's class means, e.g. for NC4 on a test set;
     ``mean`` (d,) is its mean representation. ``estimate`` says how the information metrics
     were computed: ``"exact"`` (all samples, streamed or, with ``information_samples`` >= n, one-shot)
-    or ``"subsample:<m>"`` (the first m samples).
+    or ``"subsample:<m>"`` (the first m samples), or ``"undefined"``. ``warnings`` says why any
+    metric is NaN (only with ``undefined="nan"``).
     """
 
     loss: float
@@ -37,6 +38,7 @@ class ProbeResult:
     class_means: torch.Tensor
     mean: torch.Tensor
     estimate: str
+    warnings: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict[str, float | int | str | None]:
         """A flat dict for one CSV row: loss, accuracy, the information metrics and NC1–NC4."""
@@ -47,69 +49,92 @@ class ProbeResult:
         return row
 
 
-def find_head(model: nn.Module, head: nn.Linear | str | None = None) -> nn.Linear:
-    """The classifier's final linear layer: ``head`` itself, the submodule it names, ``model.head``,
-    or else the last ``nn.Linear`` registered in the model.
-
-    Example:
-        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-        >>> find_head(model) is model[2]
-        True
-    """
-    if isinstance(head, nn.Linear):
-        return head
-    if isinstance(head, str):
-        found = dict(model.named_modules()).get(head)
-        if not isinstance(found, nn.Linear):
-            raise InterplayValueError(f"head={head!r} must name an nn.Linear submodule of the model; got {type(found).__name__}.")
-        return found
-    if isinstance(getattr(model, "head", None), nn.Linear):
-        return model.head
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise InterplayValueError(
-            "could not find the model's classification head: it has no nn.Linear layer. "
-            "Pass head=<the final nn.Linear module or its name>."
-        )
-    return linears[-1]
-
-
 def _means(metric: NeuralCollapse) -> tuple[torch.Tensor, torch.Tensor]:
     """Class means (C, d) and mean (d,) of the data seen by ``metric`` on all processes."""
     with metric.sync_context():
         return class_means_of(metric.counts, metric.sums), metric.sums.sum(0) / metric.counts.sum()
 
 
-@contextmanager
-def tap_features(head: nn.Linear, *, detach: bool = True):
-    """Record the input of ``head`` at each forward call, without changing the model.
+class _Reader:
+    """Runs the model batch by batch and reads the head's input and output with a forward hook."""
 
-    With ``detach=False`` the recorded tensors stay in the autograd graph, for loss terms.
-    """
-    seen: list[torch.Tensor] = []
+    def __init__(self, model, head, loader, device, *, batch_fn, per_token, ignore_index, automatic):
+        self.model, self.head, self.loader, self.device = model, head, loader, device
+        self.batch_fn, self.per_token, self.ignore_index, self.automatic = batch_fn, per_token, ignore_index, automatic
+        self.dim = head_weight(head).shape[1]
+        self.checked = False
 
-    def hook(_module, inputs, _output):
-        seen.append(inputs[0].detach().flatten(1) if detach else inputs[0].flatten(1))
+    def __iter__(self):
+        """Yield (features (m, d), head outputs (m, C), model logits (m, C), labels (m,)) per batch."""
+        calls: list[tuple[torch.Tensor, torch.Tensor]] = []
+        handle = self.head.register_forward_hook(lambda _m, inputs, output: calls.append((inputs[0], output)))
+        try:
+            with torch.no_grad():
+                for batch in self.loader:
+                    inputs, labels = split_batch(batch, self.batch_fn)
+                    calls.clear()
+                    logits = model_logits(self._call(inputs))
+                    yield self._flatten(calls, logits, labels.to(self.device))
+        finally:
+            handle.remove()
 
-    handle = head.register_forward_hook(hook)
-    try:
-        yield seen
-    finally:
-        handle.remove()
+    def _call(self, inputs):
+        if isinstance(inputs, Mapping):
+            return self.model(**{k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in inputs.items()})
+        return self.model(inputs.to(self.device))
 
+    def _flatten(self, calls, logits, labels):
+        if len(calls) != 1 and self.automatic:
+            raise self._cannot_tell(f"ran {len(calls)} times in one forward pass")
+        if len(calls) != 1:
+            raise InterplayValueError(
+                f"the head ({type(self.head).__name__}) ran {len(calls)} times in one forward pass; probe needs "
+                "a head that runs once per batch. Pass head=<the final layer>."
+            )
+        x, out = calls[0]
+        if not self.checked:
+            self._check_output(out, logits)
+        d = self.dim
+        if x.ndim == 4 and x.shape[1] == d and x.shape[2:].numel() == 1:  # a 1×1 convolution on pooled maps
+            x, out, logits = x.flatten(1), out.flatten(1), logits.flatten(1)
+        if x.ndim == 3 and x.shape[-1] == d and self.per_token:
+            if labels.shape != x.shape[:2]:
+                raise InterplayValueError(
+                    f"per_token=True needs one label per token, shape {tuple(x.shape[:2])}; got {tuple(labels.shape)}."
+                )
+            keep = labels.reshape(-1) != self.ignore_index  # (B·T,)
+            x, out, logits = x.reshape(-1, d)[keep], out.reshape(-1, out.shape[-1])[keep], logits.reshape(-1, logits.shape[-1])[keep]
+            labels = labels.reshape(-1)[keep]
+        if x.ndim != 2 or x.shape[1] != d:
+            hint = " It looks per-token: pass per_token=True with (B, T) labels." if x.ndim == 3 and x.shape[-1] == d else ""
+            raise InterplayValueError(
+                f"the head's input has shape {tuple(x.shape)}; probe expects one {d}-vector per sample, (B, {d}), "
+                f"or per-token (B, T, {d}) with per_token=True, or (B, {d}, 1, 1) for a 1×1 convolution.{hint}"
+            )
+        if labels.shape != (x.shape[0],):
+            raise InterplayValueError(f"labels must have one entry per sample ({x.shape[0]}); got shape {tuple(labels.shape)}.")
+        return x.float(), out.float(), logits.float(), labels
 
-def _forward(model, head, loader, device):
-    """Yield (features, logits, labels) batch by batch, in evaluation mode and without gradients."""
-    with torch.no_grad(), tap_features(head) as seen:
-        for inputs, labels in loader:
-            logits = model(inputs.to(device))
-            yield seen.pop().float(), logits.float(), labels.to(device)
+    def _check_output(self, out, logits) -> None:
+        # The automatic choice is a guess; it stands only if that layer's output is the model's.
+        self.checked = True
+        if not self.automatic or out is logits:
+            return
+        if isinstance(out, torch.Tensor) and out.shape == logits.shape and torch.equal(out.to(logits.dtype), logits):
+            return
+        raise self._cannot_tell("does not produce the model's output")
+
+    def _cannot_tell(self, why: str) -> InterplayValueError:
+        return InterplayValueError(
+            f"could not tell which layer produces the model's logits: the guessed head ({type(self.head).__name__}, "
+            f"model.head or the last nn.Linear) {why}. Pass head=<the final layer or its name>."
+        )
 
 
 def probe(
     model: nn.Module,
     loader: Iterable,
-    head: nn.Linear | str | None = None,
+    head: nn.Module | str | None = None,
     *,
     pairing: str = "sample",
     center: bool = False,
@@ -117,26 +142,47 @@ def probe(
     max_exact_size: int = MAX_EXACT_SIZE,
     information_samples: int | None = None,
     cache_bytes: int = 2**28,
+    batch_fn: Callable | None = None,
+    per_token: bool = False,
+    ignore_index: int = -100,
+    undefined: str = "raise",
 ) -> ProbeResult:
     """Loss, accuracy, MIR, HDR, entropies and NC1–NC4 of a classifier on the data of ``loader``.
 
-    The representation is the input of the final linear layer (``head``, see :func:`find_head`),
-    read with a forward hook; the model is put in eval mode and restored afterwards. The metrics
-    are streamed (fixed memory). NC4 compares predictions with the nearest of ``class_means``
-    (pass a training set's); without them it uses the data's own means, from a first pass whose
-    representations and logits are kept in memory up to ``cache_bytes`` (else the model runs twice).
-    ``center=True`` with sample pairing also needs the mean first, from that same first pass.
+    The representation is the input of the final layer (``head``, see :func:`find_head`), read
+    with a forward hook; the heads are the rows of its (C, d) weight. An explicit ``head`` may be
+    any module with such a weight (an nn.Linear, a cosine classifier, a 1×1 convolution on pooled
+    maps). Without it, ``model.head`` or the last nn.Linear is tried, and refused unless its output
+    is the model's output. Every submodule is put in eval mode and given back its own mode
+    afterwards. Accuracy and loss come from the model's logits (a tensor, ``.logits`` or
+    ``["logits"]``), NC4 from the head's own output. The metrics are streamed (fixed memory).
+    NC4 compares predictions with the nearest of ``class_means`` (pass a training set's); without
+    them it uses the data's own means, from a first pass whose representations and logits are kept
+    in memory up to ``cache_bytes`` (else the model runs twice). ``center=True`` with sample
+    pairing also needs the mean first, from that same first pass.
 
     Args:
-        model: a classifier whose forward returns logits.
-        loader: re-iterable ``(inputs, labels)`` batches, e.g. a DataLoader (iterated twice when
-            ``class_means`` is not given).
-        head: the final nn.Linear or its name; found automatically when ``None``.
+        model: a classifier.
+        loader: re-iterable batches ``(inputs, labels, ...)`` (extra items, e.g. indices, are
+            ignored), or anything ``batch_fn`` maps to ``(inputs, labels)``; integer labels of any
+            width. Iterated twice when ``class_means`` is not given.
+        head: the final layer or its name; found automatically when ``None``.
         pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
         class_means: (C, d) centres for NC4.
         information_samples: compute the information metrics on the first this many samples
-            only (a one-shot exact value on a subsample); ``None`` uses all of them.
+            only (a one-shot exact value on a subsample, >= 2); ``None`` uses all of them.
         cache_bytes: memory allowed for keeping the first pass instead of running a second one.
+        batch_fn: maps a batch to ``(inputs, labels)``, e.g. for dict batches; a dict of inputs is
+            passed as ``model(**inputs)``.
+        per_token: the head runs on (B, T, d) token representations with (B, T) labels: each token
+            is a sample, tokens labelled ``ignore_index`` are left out.
+        undefined: ``"raise"`` (default) refuses data whose metrics are undefined (a rank-one Gram,
+            coinciding class means); ``"nan"`` puts NaN in those metrics and says why in
+            ``ProbeResult.warnings``, for recorders that must go on.
+
+    Raises:
+        ValueError/TypeError: a head that cannot be found or is not the model's output, batches or
+            features of an unexpected form, an empty loader, or undefined metrics (with "raise").
 
     Example:
         >>> torch.manual_seed(0) and None
@@ -146,24 +192,28 @@ def probe(
         >>> result.n, result.information.method, result.collapse.nc4 is not None
         (60, 'class-blocks', True)
     """
+    _check_options(information_samples, undefined)
+    automatic = head is None
     head = find_head(model, head)
-    device = head.weight.device
-    num_classes, dim = head.weight.shape
-    weight = head.weight.detach().double()
-    bias = None if head.bias is None else head.bias.detach().double()
-    was_training = model.training
+    weight = head_weight(head).detach().double()  # (C, d)
+    device = weight.device
+    num_classes, dim = weight.shape
+    reader = _Reader(model, head, loader, device, batch_fn=batch_fn, per_token=per_token, ignore_index=ignore_index,
+                     automatic=automatic)
+    modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
         mean, batches = None, None
         if class_means is None or (center and pairing == "sample"):
             first = NeuralCollapse(num_classes, dim).to(device)
             batches, size = [], 0
-            for batch in _forward(model, head, loader, device):
-                first.update(batch[0], batch[2], weight)
+            for batch in reader:
+                first.update(batch[0], batch[3], weight)
                 size += sum(t.numel() * t.element_size() for t in batch)
                 if batches is not None:
                     batches.append(batch)
                     batches = None if size > cache_bytes else batches
+            _check_seen(first.counts)
             own_means, mean = _means(first)
             class_means = own_means if class_means is None else class_means
         center_arg = mean if (center and pairing == "sample") else center
@@ -174,9 +224,9 @@ def probe(
         info, collapse = info.to(device), collapse.to(device)
         kept: list[tuple[torch.Tensor, torch.Tensor]] = []
         loss_sum, correct, len_seen = 0.0, 0, 0
-        for features, logits, labels in batches if batches is not None else _forward(model, head, loader, device):
+        for features, outputs, logits, labels in batches if batches is not None else reader:
             len_seen += labels.shape[0]
-            collapse.update(features, labels, weight, bias)
+            collapse.update(features, labels, weight, logits=outputs)
             if information_samples is None:
                 info.update(features, labels, weight)
             elif sum(len(k[1]) for k in kept) < information_samples:
@@ -184,16 +234,56 @@ def probe(
             loss_sum += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
             correct += int((logits.argmax(1) == labels).sum())
     finally:
-        model.train(was_training)
+        for module, mode in modes.items():
+            module.training = mode
     loss_sum, correct, n = all_sum(torch.tensor([loss_sum, correct, len_seen], dtype=torch.float64)).tolist()
-    if information_samples is None:
-        information, estimate = info.compute(), "exact"
-    else:
+    _check_seen(torch.tensor([n]))
+    warnings: list[str] = []
+
+    def information_now() -> tuple[InterplayResult, str]:
+        if information_samples is None:
+            return info.compute(), "exact"
         features = torch.cat(all_gather(torch.cat([k[0] for k in kept])))[:information_samples]
         labels = torch.cat(all_gather(torch.cat([k[1] for k in kept])))[:information_samples]
         keep = (features != 0).any(dim=1)  # (m,) dead representations cannot be normalised
         features, labels = features[keep], labels[keep]
-        information = interplay_metrics(features, labels, weight, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
-        estimate = "exact" if labels.shape[0] + int((~keep).sum()) == n else f"subsample:{features.shape[0]}"
+        result = interplay_metrics(features, labels, weight, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
+        return result, "exact" if labels.shape[0] + int((~keep).sum()) == n else f"subsample:{features.shape[0]}"
+
+    information, estimate = _or_undefined(
+        information_now, undefined, warnings, (InterplayResult.undefined(int(n), num_classes, pairing, bool(center)), "undefined")
+    )
+    nc = _or_undefined(collapse.compute, undefined, warnings, NeuralCollapseResult.undefined(int(n), num_classes))
     means, mean = _means(collapse)
-    return ProbeResult(loss_sum / n, correct / n, int(n), information, collapse.compute(), means, mean, estimate)
+    return ProbeResult(loss_sum / n, correct / n, int(n), information, nc, means, mean, estimate, warnings)
+
+
+def _check_options(information_samples, undefined) -> None:
+    if information_samples is not None and (
+        isinstance(information_samples, bool) or not isinstance(information_samples, int) or information_samples < 2
+    ):
+        raise InterplayValueError(
+            f"information_samples must be None (all samples) or an int >= 2; got {information_samples!r}. "
+            "Matrix entropies of fewer than two samples are not defined."
+        )
+    if undefined not in ("raise", "nan"):
+        raise InterplayValueError(f"undefined must be 'raise' or 'nan'; got {undefined!r}.")
+
+
+def _check_seen(counts: torch.Tensor) -> None:
+    if int(counts.sum()) == 0:
+        raise InterplayValueError(
+            "the loader yielded no samples; probe needs at least one batch of (inputs, labels) "
+            "(with per_token=True, at least one token whose label is not ignore_index)."
+        )
+
+
+def _or_undefined(compute, undefined: str, warnings: list[str], fallback):
+    """``compute()``, or with ``undefined="nan"`` the NaN fallback and the reason in ``warnings``."""
+    try:
+        return compute()
+    except InterplayValueError as error:
+        if undefined == "raise":
+            raise
+        warnings.append(str(error))
+        return fallback

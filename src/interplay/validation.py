@@ -27,6 +27,8 @@ __all__ = [
     "check_num_classes",
     "check_pairing",
     "check_psd_eigenvalues",
+    "check_max_exact_size",
+    "check_center",
 ]
 
 PAIRINGS = ("sample", "class")
@@ -208,16 +210,18 @@ def check_pairing(pairing: Any) -> str:
     return pairing
 
 
-def check_psd_eigenvalues(eigenvalues: torch.Tensor, name: str) -> torch.Tensor:
+def check_psd_eigenvalues(eigenvalues: torch.Tensor, name: str, *, eps: float | None = None) -> torch.Tensor:
     """Set tiny negative eigenvalues to zero; raise on significant ones.
 
-    The tolerance follows the usual PSD policy: rounding in an eigen-solve of an
-    (m, m) matrix is of order ``m * eps * max|lambda|``.
+    The tolerance follows the usual PSD policy: rounding in an eigen-solve of an (m, m) matrix,
+    and in forming it, is of order ``m * eps * max|lambda|``, with ``eps`` that of the precision
+    the matrix was built in (default: the eigenvalues' dtype).
     """
     m = eigenvalues.shape[-1]
     values = eigenvalues.detach()
     largest = float(values.abs().max()) if m else 0.0
-    tol = 10 * m * torch.finfo(eigenvalues.dtype).eps * max(largest, 1e-30)
+    eps = torch.finfo(eigenvalues.dtype).eps if eps is None else eps
+    tol = 10 * m * eps * max(largest, 1e-30)
     smallest = float(values.min()) if m else 0.0
     if smallest < -tol:
         raise InterplayValueError(
@@ -227,3 +231,48 @@ def check_psd_eigenvalues(eigenvalues: torch.Tensor, name: str) -> torch.Tensor:
     if math.isnan(smallest):
         raise InterplayValueError(f"{name} produced NaN eigenvalues; check the input for overflow.")
     return eigenvalues.clamp_min(0)
+
+
+def check_max_exact_size(value: Any) -> int:
+    """Check the largest matrix side an exact path may diagonalise: an int >= 2.
+
+    Example:
+        >>> check_max_exact_size(4096)
+        4096
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InterplayTypeError(
+            f"max_exact_size must be an int (the largest matrix side to diagonalise); got {value!r} "
+            f"of type {type(value).__name__}."
+        )
+    if value < 2:
+        raise InterplayValueError(
+            f"max_exact_size must be at least 2 (the largest matrix side to diagonalise); got {value}. "
+            "The default is 8192."
+        )
+    return int(value)
+
+
+def check_center(center: Any, dim: int) -> bool | torch.Tensor:
+    """Check ``center``: a bool, or a finite (dim,) mean to subtract (tensor or numpy array).
+
+    Example:
+        >>> check_center(np.zeros(2), 2)
+        tensor([0., 0.], dtype=torch.float64)
+    """
+    if isinstance(center, (bool, np.bool_)):
+        return bool(center)
+    if not isinstance(center, (torch.Tensor, np.ndarray)):
+        raise InterplayTypeError(
+            f"center must be a bool or a ({dim},) tensor or array of the mean to subtract; "
+            f"got {type(center).__name__}."
+        )
+    center = as_tensor(center, "center")
+    if tuple(center.shape) != (dim,):
+        raise InterplayValueError(
+            f"center must have shape ({dim},), one entry per feature dimension; got shape {tuple(center.shape)}."
+        )
+    if not center.is_floating_point():
+        center = center.double()
+    _check_finite(center, "center")
+    return center

@@ -68,7 +68,7 @@ def test_interplay_terms_enter_the_loss():
     plain = make(**spread).step(1)
     run = make(**spread, mir_weight=1.0, hdr_weight=2.0)
     with_terms = run.step(1)
-    terms = -run.interplay.components["mir"] + 2.0 * run.interplay.components["hdr"]
+    terms = float(-run.interplay.components["mir"] + 2.0 * run.interplay.components["hdr"])
     assert with_terms.supervised == pytest.approx(plain.supervised) and with_terms.unsupervised == pytest.approx(plain.unsupervised)
     assert with_terms.loss == pytest.approx(plain.loss + terms, abs=1e-5) and abs(terms) > 1e-3
 

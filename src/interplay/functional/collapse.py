@@ -13,6 +13,14 @@ With class means ``μ_c``, global mean ``μ_G`` (of all samples), centred means
 - NC4 = fraction of samples whose classifier prediction ``argmax_c (Wz + b)_c`` differs from the
   nearest class centre ``argmin_c ‖z − μ_c‖`` (1 − agreement).
 
+NC1 needs the between-class scatter to separate every pair of classes: when the class means span
+fewer than ``min(r, C−1)`` directions, r the rank of the total scatter ``Σ_W + Σ_B`` (directions
+in which no feature varies, e.g. dead units, do not count), some classes cannot be told apart and
+the within-class variability relative to their separation is infinite, not 0 as a plain
+pseudo-inverse would say. Ranks are counted with a tolerance relative to the total scatter,
+``10·d·eps·tr(Σ_W + Σ_B)``; a rank-deficient ``Σ_B`` (coinciding class means, constant or all-zero
+features) is refused with an error, and the same tolerance sets the pseudo-inverse's cut-off.
+
 All reach 0 at collapse. Everything but NC4 comes from per-class counts and sums and one pooled
 second moment; NC4 needs the class means before the pass (the data's own in the one-shot function).
 """
@@ -25,7 +33,7 @@ from typing import NamedTuple
 
 import torch
 
-from interplay.functional.gram import normalize_rows, resolve_dtype
+from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
 from interplay.validation import (
     InterplayValueError,
     check_bias,
@@ -57,6 +65,17 @@ class NeuralCollapseResult:
     def as_dict(self) -> dict[str, float | int | None]:
         """Plain Python values, for logging and CSV rows."""
         return {k: (float(v) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def undefined(cls, n: int, num_classes: int) -> NeuralCollapseResult:
+        """A result whose every metric is NaN, for a record that could not be computed.
+
+        Example:
+            >>> NeuralCollapseResult.undefined(10, 3).nc1
+            tensor(nan, dtype=torch.float64)
+        """
+        nan = torch.tensor(float("nan"), dtype=torch.float64)
+        return cls(*([nan] * 10), n, num_classes)
 
 
 class CollapseStatistics(NamedTuple):
@@ -121,6 +140,26 @@ def class_means_of(counts: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
     return sums / counts[:, None].to(sums.dtype)  # (C, d)
 
 
+def _between_pinv(within: torch.Tensor, between: torch.Tensor, c: int) -> torch.Tensor:
+    """Pseudo-inverse of ``Σ_B``; refuses a between-class scatter too degenerate to define NC1."""
+    d = between.shape[0]
+    total = within + between  # (d, d)
+    tol = 10 * d * torch.finfo(between.dtype).eps * float(torch.trace(total).clamp_min(0))
+    varying = int((torch.linalg.eigvalsh(total) > tol).sum()) if tol > 0 else 0
+    rank = int((torch.linalg.eigvalsh(between) > tol).sum()) if tol > 0 else 0
+    wanted = min(varying, c - 1)
+    if rank < wanted or varying == 0:
+        raise InterplayValueError(
+            f"NC1 is undefined for these features: their class means span {rank} of the {wanted} directions "
+            f"in which they could differ ({varying} direction(s) in which the features vary, {c} classes; "
+            "ranks at relative tolerance 10·d·eps of the total scatter), so some classes cannot be told apart. "
+            "This happens with a dead layer, constant features or coinciding class means; "
+            "check the representation before measuring collapse"
+            + ("." if between.dtype == torch.float64 else ", or compute in float64 (dtype=torch.float64).")
+        )
+    return torch.linalg.pinv(between, hermitian=True, atol=tol, rtol=0.0)
+
+
 def collapse_compute(stats: CollapseStatistics, head_weight: torch.Tensor, *, with_nc4: bool) -> NeuralCollapseResult:
     """NC1–NC4 from the statistics of the whole data."""
     counts, sums, second, mismatches = stats
@@ -130,7 +169,7 @@ def collapse_compute(stats: CollapseStatistics, head_weight: torch.Tensor, *, wi
     centred = means - sums.sum(0) / n  # (C, d)
     within = (second - (means.mT * counts.to(means.dtype)) @ means) / n  # (d, d)
     between = centred.mT @ centred / c  # (d, d)
-    nc1 = torch.trace(within @ torch.linalg.pinv(between, hermitian=True)) / c
+    nc1 = torch.trace(within @ _between_pinv(within, between, c)) / c
     w = head_weight.to(means.dtype)  # (C, d)
     nc3 = torch.linalg.matrix_norm(w / torch.linalg.matrix_norm(w) - centred / torch.linalg.matrix_norm(centred)) ** 2
     heads_equinorm, heads_equiangularity, _, heads_etf = _nc2(w)
@@ -164,7 +203,8 @@ def neural_collapse(
         A :class:`NeuralCollapseResult`; every metric is 0 at exact collapse.
 
     Raises:
-        ValueError: bad shapes or values, labels out of range, an empty class, fewer than 2 classes.
+        ValueError: bad shapes or values, labels out of range, an empty class, fewer than 2 classes,
+            or class means too degenerate to define NC1 (see the module docstring).
 
     Example:
         >>> from interplay import simplex_etf
@@ -179,10 +219,17 @@ def neural_collapse(
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     dt = resolve_dtype(features, dtype)
     num_classes = head_weight.shape[0]
-    logits = features.to(dt) @ head_weight.to(dt).mT  # (n, C)
-    if bias is not None:
-        logits = logits + check_bias(bias, num_classes).to(dt)
-    stats = collapse_update(features, labels, num_classes, dtype=dt)
-    means = class_means_of(stats.counts, stats.sums)
-    stats = stats._replace(mismatches=count_mismatches(features.to(dt), logits, means))
-    return collapse_compute(stats, head_weight, with_nc4=True)
+    with full_precision(features):
+        # Every metric is invariant to one positive scale of the features (NC4 through the
+        # logits' argmax, with the bias scaled alike), so dividing by the largest entry keeps
+        # second moments finite at any magnitude.
+        scale = features.detach().abs().max().to(dt)
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        x = features.to(dt) / scale  # (n, d)
+        logits = x @ head_weight.to(dt).mT  # (n, C)
+        if bias is not None:
+            logits = logits + check_bias(bias, num_classes).to(dt) / scale
+        stats = collapse_update(x, labels, num_classes, dtype=dt)
+        means = class_means_of(stats.counts, stats.sums)
+        stats = stats._replace(mismatches=count_mismatches(x, logits, means))
+        return collapse_compute(stats, head_weight, with_nc4=True)

@@ -12,11 +12,13 @@ import math
 
 import torch
 
-from interplay.functional.gram import normalize_rows, resolve_dtype
+from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
 from interplay.validation import (
     ExactSizeError,
+    InterplayValueError,
     check_features,
     check_gram,
+    check_max_exact_size,
     check_paired,
     check_psd_eigenvalues,
 )
@@ -40,16 +42,51 @@ def entropy_from_eigenvalues(eigenvalues: torch.Tensor, total: float | torch.Ten
     return -(p * torch.log(p.clamp_min(floor))).sum()
 
 
-def psd_eigenvalues(matrix: torch.Tensor, name: str) -> torch.Tensor:
-    """Eigenvalues of a symmetric PSD matrix, tiny negative rounding set to 0."""
-    return check_psd_eigenvalues(torch.linalg.eigvalsh(matrix), name)
+def symmetric_eigenvalues(matrix: torch.Tensor) -> torch.Tensor:
+    """``eigvalsh`` that survives the near-degenerate matrices training produces.
+
+    LAPACK's divide-and-conquer solver can fail to converge in float32 on matrices with
+    clustered eigenvalues (dead units, rank-one batches); the solve is then repeated in float64,
+    and, should that fail too, with the 1e-6·I ridge of the papers' code, removed afterwards.
+    On CUDA, ``eigvalsh`` synchronises with the host to read the solver's status: this is the
+    one synchronisation a loss step keeps.
+    """
+    try:
+        return torch.linalg.eigvalsh(matrix)
+    except torch.linalg.LinAlgError:
+        wide = matrix.double()
+        wide = (wide + wide.mT) / 2
+    try:
+        return torch.linalg.eigvalsh(wide).to(matrix.dtype)
+    except torch.linalg.LinAlgError:
+        if not bool(torch.isfinite(wide).all()):
+            raise InterplayValueError(
+                "the eigen-solve received NaN or Inf: the features or heads are not finite. "
+                "Check the model for divergence (or call with validate_args=True to locate it)."
+            ) from None
+        ridge = 1e-6 * torch.eye(wide.shape[-1], dtype=wide.dtype, device=wide.device)
+        return (torch.linalg.eigvalsh(wide + ridge) - 1e-6).to(matrix.dtype)
 
 
-def row_gram_eigenvalues(z: torch.Tensor) -> torch.Tensor:
+def psd_eigenvalues(
+    matrix: torch.Tensor, name: str, *, check: bool = True, eps: float | None = None
+) -> torch.Tensor:
+    """Eigenvalues of a symmetric PSD matrix, tiny negative rounding set to 0.
+
+    ``check=False`` only clamps (no host synchronisation, for training steps); ``eps`` is the
+    machine epsilon of the precision the matrix was built in (default: its dtype's).
+    """
+    eigenvalues = symmetric_eigenvalues(matrix)
+    if not check:
+        return eigenvalues.clamp_min(0)
+    return check_psd_eigenvalues(eigenvalues, name, eps=eps)
+
+
+def row_gram_eigenvalues(z: torch.Tensor, *, check: bool = True) -> torch.Tensor:
     """Non-zero spectrum of ``z zᵀ`` from the smaller of ``z zᵀ`` (n, n) and ``zᵀ z`` (d, d)."""
     n, d = z.shape
     small = z.mT @ z if d < n else z @ z.mT  # (min(n, d), min(n, d))
-    return psd_eigenvalues(small, "the Gram matrix of the features")
+    return psd_eigenvalues(small, "the Gram matrix of the features", check=check)
 
 
 def check_exact_size(size: int, max_exact_size: int, what: str, advice: str) -> None:
@@ -67,12 +104,14 @@ def matrix_entropy(
     """Matrix entropy of the cosine Gram matrix of the rows of ``x``, in nats.
 
     Args:
-        x: (n, d) features, torch tensor or numpy array; rows are L2-normalised inside.
+        x: (n, d) features, torch tensor or numpy array; rows are L2-normalised inside (after
+            scaling by their largest entry, so any finite magnitude gives the same value).
         normalize: divide by ``log n`` to get a value in [0, 1].
         dtype: dtype of the computation; ``None`` keeps the input's (differentiable either way).
+            float16/bfloat16 are computed in float32; autocast is turned off inside.
 
     Returns:
-        0-d tensor ``H(Z Zᵀ)`` in ``[0, log rank]``.
+        0-d tensor ``H(Z Zᵀ)`` in ``[0, log rank]``, in the computation's dtype.
 
     Raises:
         ValueError: not a finite (n, d) matrix with n >= 2 and no zero row.
@@ -82,20 +121,27 @@ def matrix_entropy(
         tensor(1.3863, dtype=torch.float64)
     """
     x = check_features(x, "x")
-    z = normalize_rows(x.to(resolve_dtype(x, dtype)))  # (n, d)
-    h = entropy_from_eigenvalues(row_gram_eigenvalues(z), z.shape[0])
+    with full_precision(x):
+        z = normalize_rows(x.to(resolve_dtype(x, dtype)))  # (n, d)
+        h = entropy_from_eigenvalues(row_gram_eigenvalues(z), z.shape[0])
     return h / math.log(z.shape[0]) if normalize else h
 
 
-def gram_entropy(gram, *, normalize: bool = False, dtype: torch.dtype | None = torch.float64) -> torch.Tensor:
+def gram_entropy(
+    gram, *, normalize: bool = False, dtype: torch.dtype | None = torch.float64, tol: float | None = None
+) -> torch.Tensor:
     """Matrix entropy of a precomputed PSD Gram matrix, ``-tr(ρ log ρ)`` with ``ρ = K / tr K``.
 
-    For a unit-diagonal ``K`` (a cosine Gram) ``tr K = n``, as in the papers.
+    For a unit-diagonal ``K`` (a cosine Gram) ``tr K = n``, as in the papers. Eigenvalues down to
+    ``-tol·max|λ|`` count as rounding and are set to 0; the default tolerance follows the
+    precision the Gram was built in (its dtype, before any conversion to ``dtype``):
+    ``10·n·eps``, so a float32 ``x @ x.T`` is accepted however it is computed afterwards.
 
     Args:
         gram: (n, n) symmetric PSD matrix.
         normalize: divide by ``log n``.
-        dtype: dtype of the computation; ``None`` keeps the input's.
+        dtype: dtype of the computation; ``None`` keeps the input's (float16/bfloat16: float32).
+        tol: relative tolerance for negative eigenvalues, e.g. for a float32 Gram stored as float64.
 
     Raises:
         ValueError: not square, not symmetric, not finite, or with a significantly negative eigenvalue.
@@ -105,12 +151,19 @@ def gram_entropy(gram, *, normalize: bool = False, dtype: torch.dtype | None = t
         tensor(0.6931, dtype=torch.float64)
     """
     k = check_gram(gram)
-    k = k.to(resolve_dtype(k, dtype))
-    h = entropy_from_eigenvalues(psd_eigenvalues(k, "gram"), torch.diagonal(k).sum())
+    if tol is not None and not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1):
+        raise InterplayValueError(f"tol must be a number in [0, 1) (relative to the largest eigenvalue); got {tol!r}.")
+    built_in = torch.finfo(k.dtype).eps
+    with full_precision(k):
+        k = k.to(resolve_dtype(k, dtype))
+        eps = built_in if tol is None else tol / (10 * k.shape[0])
+        h = entropy_from_eigenvalues(psd_eigenvalues(k, "gram", eps=eps), torch.diagonal(k).sum())
     return h / math.log(k.shape[0]) if normalize else h
 
 
-def joint_eigenvalues(zx: torch.Tensor, zy: torch.Tensor, max_exact_size: int) -> tuple[torch.Tensor, str]:
+def joint_eigenvalues(
+    zx: torch.Tensor, zy: torch.Tensor, max_exact_size: int, *, check: bool = True
+) -> tuple[torch.Tensor, str]:
     """Spectrum of ``K_x ⊙ K_y`` for normalised rows, from the n×n Hadamard Gram or the Kronecker map.
 
     Returns the eigenvalues and the method: ``"gram"`` or ``"kronecker"``.
@@ -119,7 +172,7 @@ def joint_eigenvalues(zx: torch.Tensor, zy: torch.Tensor, max_exact_size: int) -
     d2 = zy.shape[1]
     if n <= d1 * d2:
         check_exact_size(n, max_exact_size, "joint entropy", "Use fewer samples per call.")
-        return psd_eigenvalues(zx @ zx.mT * (zy @ zy.mT), "the joint Gram matrix"), "gram"
+        return psd_eigenvalues(zx @ zx.mT * (zy @ zy.mT), "the joint Gram matrix", check=check), "gram"
     check_exact_size(d1 * d2, max_exact_size, "joint entropy", "Use fewer samples or lower-dimensional features.")
     # Accumulate FᵀF over row chunks so the (n, d1*d2) Kronecker map never exists whole.
     chunk = max(1, _KRONECKER_CHUNK_BYTES // (d1 * d2 * zx.element_size()))
@@ -127,7 +180,7 @@ def joint_eigenvalues(zx: torch.Tensor, zy: torch.Tensor, max_exact_size: int) -
     for start in range(0, n, chunk):
         f = (zx[start : start + chunk, :, None] * zy[start : start + chunk, None, :]).flatten(1)  # (b, d1*d2)
         moment = moment + f.mT @ f
-    return psd_eigenvalues(moment, "the joint Gram matrix"), "kronecker"
+    return psd_eigenvalues(moment, "the joint Gram matrix", check=check), "kronecker"
 
 
 def matrix_joint_entropy(
@@ -161,8 +214,10 @@ def matrix_joint_entropy(
     """
     x, y = check_features(x, "x"), check_features(y, "y")
     check_paired(x, y)
+    max_exact_size = check_max_exact_size(max_exact_size)
     dt = resolve_dtype(x, dtype)
-    eig, _ = joint_eigenvalues(normalize_rows(x.to(dt)), normalize_rows(y.to(dt)), max_exact_size)
-    h = entropy_from_eigenvalues(eig, x.shape[0])
+    with full_precision(x):
+        eig, _ = joint_eigenvalues(normalize_rows(x.to(dt)), normalize_rows(y.to(dt)), max_exact_size)
+        h = entropy_from_eigenvalues(eig, x.shape[0])
     return h / math.log(x.shape[0]) if normalize else h
 

@@ -9,22 +9,55 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["normalize_rows", "center_rows", "gram", "hadamard_gram", "kronecker_rows", "resolve_dtype"]
+__all__ = [
+    "normalize_rows", "center_rows", "gram", "hadamard_gram", "kronecker_rows", "resolve_dtype", "full_precision",
+]
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def resolve_dtype(x: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
-    """The dtype to compute in: ``dtype`` if given, else the input's own dtype."""
-    return x.dtype if dtype is None else dtype
+    """The dtype to compute in: ``dtype`` if given, else the input's own, and never below float32.
+
+    Eigen-solvers have no half-precision kernels, and half precision cannot resolve the
+    spectrum anyway, so float16/bfloat16 (input or request) are promoted to float32.
+
+    Example:
+        >>> resolve_dtype(torch.zeros(1, dtype=torch.bfloat16), None)
+        torch.float32
+    """
+    chosen = x.dtype if dtype is None else dtype
+    return torch.float32 if chosen in _LOW_PRECISION else chosen
 
 
-def normalize_rows(x: torch.Tensor) -> torch.Tensor:
-    """Divide every row by its L2 norm.
+def full_precision(x: torch.Tensor):
+    """A context that turns autocast off on ``x``'s device, so Grams are formed in the dtype asked for.
+
+    Under ``torch.autocast`` a matrix product would otherwise run in bfloat16/float16 and the
+    spectrum would silently lose its small eigenvalues.
+    """
+    return torch.autocast(x.device.type, enabled=False)
+
+
+def normalize_rows(x: torch.Tensor, *, zero_rows: bool = False) -> torch.Tensor:
+    """Divide every row by its L2 norm, without overflow or underflow at any scale.
+
+    Each row is first divided by its largest absolute entry, so the norm of what remains lies
+    in [1, sqrt(d)] whatever the magnitude (1e-30 or 1e30 in float32). With ``zero_rows=True`` an
+    all-zero row stays zero (used where zero rows are masked out rather than refused).
 
     Example:
         >>> normalize_rows(torch.tensor([[3.0, 4.0]]))
         tensor([[0.6000, 0.8000]])
+        >>> normalize_rows(torch.tensor([[3e30, 4e30]]))
+        tensor([[0.6000, 0.8000]])
     """
-    return x / torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    scale = x.abs().amax(dim=1, keepdim=True)  # (n, 1)
+    if zero_rows:
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    y = x / scale  # (n, d), entries in [-1, 1]
+    norm = torch.linalg.vector_norm(y, dim=1, keepdim=True)  # (n, 1)
+    return y / torch.where(norm > 0, norm, torch.ones_like(norm)) if zero_rows else y / norm
 
 
 def center_rows(x: torch.Tensor, center: bool | torch.Tensor) -> torch.Tensor:

@@ -17,18 +17,24 @@ from interplay.functional.entropy import (
     joint_eigenvalues,
     row_gram_eigenvalues,
 )
-from interplay.functional.gram import normalize_rows, resolve_dtype
-from interplay.validation import InterplayValueError, check_features, check_paired
+from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
+from interplay.validation import InterplayValueError, check_features, check_max_exact_size, check_paired
 
 __all__ = ["matrix_mutual_information", "mir", "hdr", "PairEntropies"]
 
 
 class PairEntropies(NamedTuple):
-    """The entropies of two paired Grams and of their Hadamard product, with derived ratios."""
+    """The entropies of two paired Grams and of their Hadamard product, with derived ratios.
+
+    ``size`` is the side of the Grams (n) and ``names`` what the two sides are called in
+    messages; both only serve the check that a ratio's denominator is resolvable.
+    """
 
     h_x: torch.Tensor
     h_y: torch.Tensor
     h_joint: torch.Tensor
+    size: int = 2
+    names: tuple[str, str] = ("x", "y")
 
     @property
     def mi(self) -> torch.Tensor:
@@ -37,23 +43,28 @@ class PairEntropies(NamedTuple):
     @property
     def mir(self) -> torch.Tensor:
         smaller = torch.minimum(self.h_x, self.h_y)
-        _check_positive_entropy(smaller, "MIR")
+        self._check_positive(smaller, "MIR")
         return self.mi / smaller
 
     @property
     def hdr(self) -> torch.Tensor:
         larger = torch.maximum(self.h_x, self.h_y)
-        _check_positive_entropy(larger, "HDR")
+        self._check_positive(larger, "HDR")
         return (self.h_x - self.h_y).abs() / larger
 
-
-def _check_positive_entropy(h: torch.Tensor, ratio: str) -> None:
-    # A rank-one Gram has entropy 0 up to the rounding of its eigen-solve.
-    if float(h.detach()) <= 1e3 * torch.finfo(h.dtype).eps:
+    def _check_positive(self, h: torch.Tensor, ratio: str) -> None:
+        # An eigen-solve of an n×n Gram leaves rounding of order n·eps in each entropy, so a
+        # denominator below that is a rank-one Gram whose ratio would be noise divided by noise.
+        eps = torch.finfo(h.dtype).eps
+        tol = max(1e3, 50 * self.size) * eps
+        if float(h.detach()) > tol:
+            return
+        side = self.names[0] if float(self.h_x.detach()) <= float(self.h_y.detach()) else self.names[1]
+        advice = " Compute in float64 (dtype=torch.float64)." if h.dtype != torch.float64 else ""
         raise InterplayValueError(
-            f"{ratio} is undefined because an entropy in its denominator is {float(h.detach()):.3g}: "
-            "all rows on that side point in one direction (a rank-one Gram). "
-            "Use the mutual information itself, or check for a collapsed representation."
+            f"{ratio} is undefined: the matrix entropy of {side} is 0 to within the rounding of {h.dtype} "
+            f"({tol:.2g} nats): all rows of {side} point in one direction (a rank-one Gram)."
+            f"{advice} Use the mutual information itself, or check for a collapsed representation."
         )
 
 
@@ -61,18 +72,35 @@ def pair_entropies(x, y, *, dtype: torch.dtype | None, max_exact_size: int) -> P
     """Validate two paired feature matrices and compute ``H(K_x)``, ``H(K_y)`` and ``H(K_x ⊙ K_y)``."""
     x, y = check_features(x, "x"), check_features(y, "y")
     check_paired(x, y)
+    max_exact_size = check_max_exact_size(max_exact_size)
     dt = resolve_dtype(x, dtype)
-    return row_pair_entropies(normalize_rows(x.to(dt)), normalize_rows(y.to(dt)), max_exact_size)[0]
+    with full_precision(x):
+        return row_pair_entropies(normalize_rows(x.to(dt)), normalize_rows(y.to(dt)), max_exact_size)[0]
 
 
-def row_pair_entropies(zx: torch.Tensor, zy: torch.Tensor, max_exact_size: int) -> tuple[PairEntropies, str]:
-    """Entropies of two already normalised, row-paired matrices, and the joint method used."""
+def row_pair_entropies(
+    zx: torch.Tensor,
+    zy: torch.Tensor,
+    max_exact_size: int,
+    *,
+    check: bool = True,
+    total: torch.Tensor | int | None = None,
+    names: tuple[str, str] = ("x", "y"),
+) -> tuple[PairEntropies, str]:
+    """Entropies of two already normalised, row-paired matrices, and the joint method used.
+
+    ``total`` is the trace of the Grams (n for unit rows; the count of non-zero rows where zero
+    rows are masked); ``check=False`` skips the host-synchronising PSD checks.
+    """
     n = zx.shape[0]
-    joint, method = joint_eigenvalues(zx, zy, max_exact_size)
+    total = n if total is None else total
+    joint, method = joint_eigenvalues(zx, zy, max_exact_size, check=check)
     entropies = PairEntropies(
-        entropy_from_eigenvalues(row_gram_eigenvalues(zx), n),
-        entropy_from_eigenvalues(row_gram_eigenvalues(zy), n),
-        entropy_from_eigenvalues(joint, n),
+        entropy_from_eigenvalues(row_gram_eigenvalues(zx, check=check), total),
+        entropy_from_eigenvalues(row_gram_eigenvalues(zy, check=check), total),
+        entropy_from_eigenvalues(joint, total),
+        n,
+        names,
     )
     return entropies, method
 

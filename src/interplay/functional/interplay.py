@@ -26,13 +26,15 @@ from interplay.functional.entropy import (
     psd_eigenvalues,
     row_gram_eigenvalues,
 )
-from interplay.functional.gram import center_rows, normalize_rows, resolve_dtype
+from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
 from interplay.functional.information import PairEntropies, row_pair_entropies
 from interplay.validation import (
     InterplayValueError,
+    check_center,
     check_features,
     check_head_weight,
     check_labels,
+    check_max_exact_size,
     check_pairing,
 )
 
@@ -63,6 +65,17 @@ class InterplayResult:
     def as_dict(self) -> dict[str, float | int | str | bool]:
         """Plain Python values, for logging and CSV rows."""
         return {k: (float(v) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def undefined(cls, n: int, num_classes: int, pairing: str, center: bool) -> InterplayResult:
+        """A result whose every quantity is NaN, for a record that could not be computed.
+
+        Example:
+            >>> InterplayResult.undefined(10, 3, "sample", False).method
+            'undefined'
+        """
+        nan = torch.tensor(float("nan"), dtype=torch.float64)
+        return cls(nan, nan, nan, nan, nan, nan, n, num_classes, pairing, center, "undefined")
 
 
 class InterplayStatistics(NamedTuple):
@@ -148,7 +161,7 @@ def interplay_compute(
         if center:
             means = means - sums.sum(0) / n
         check_features(means, "class means")
-        entropies, _ = row_pair_entropies(normalize_rows(means), heads, max_exact_size)
+        entropies, _ = row_pair_entropies(normalize_rows(means), heads, max_exact_size, names=("class means", "heads"))
         return _result(entropies, n, num_classes, pairing, center, "class-means")
 
     head_gram = heads[present] @ heads[present].mT  # (C', C')
@@ -170,6 +183,8 @@ def interplay_compute(
         entropy_from_eigenvalues(lam, n),
         h_w,
         entropy_from_eigenvalues(psd_eigenvalues(blocks, "the joint Gram matrix"), n),
+        n,
+        ("features", "head_weight"),
     )
     return _result(entropies, n, num_classes, pairing, center, "class-blocks")
 
@@ -221,33 +236,25 @@ def interplay_metrics(
     head_weight = check_head_weight(head_weight, features.shape[1])
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)
+    max_exact_size = check_max_exact_size(max_exact_size)
     dt = resolve_dtype(features, dtype)
     n, d = features.shape
     num_classes = head_weight.shape[0]
     center = check_center(center, d)
     differentiable = torch.is_grad_enabled() and (features.requires_grad or head_weight.requires_grad)
     present = _present_classes(torch.bincount(labels, minlength=num_classes))
-    if pairing == "class" or (not differentiable and n > d * present.numel()):
-        stats = interplay_update(features, labels, num_classes, pairing=pairing, center=center, dtype=dt)
-        return interplay_compute(
-            stats, head_weight, pairing=pairing, center=center is not False, max_exact_size=max_exact_size
-        )
-    z = normalize_rows(center_rows(features.to(dt), center))  # (n, d)
-    heads = normalize_rows(head_weight.to(dt))  # (C, d)
-    entropies, method = row_pair_entropies(z, heads[labels], max_exact_size)
-    return _result(entropies, n, num_classes, pairing, center is not False, method)
-
-
-def check_center(center, d: int) -> bool | torch.Tensor:
-    """Check ``center``: a bool, or a finite (d,) mean to subtract."""
-    if isinstance(center, bool):
-        return center
-    if not isinstance(center, torch.Tensor) or center.shape != (d,):
-        raise InterplayValueError(
-            f"center must be a bool or a tensor of shape ({d},) (the mean to subtract); "
-            f"got {getattr(center, 'shape', type(center).__name__)}."
-        )
-    if not bool(torch.isfinite(center).all()):
-        raise InterplayValueError("center must contain only finite values; got NaN or Inf.")
-    return center
-
+    centred = center is not False
+    with full_precision(features):
+        if pairing == "class":
+            stats = interplay_update(features, labels, num_classes, pairing=pairing, center=False, dtype=dt)
+            return interplay_compute(stats, head_weight, pairing=pairing, center=centred, max_exact_size=max_exact_size)
+        x = features.to(dt)  # (n, d)
+        if centred:
+            # A sample equal to the mean has no direction; refuse it rather than divide by zero.
+            x = check_features(center_rows(x, center), "features after centring")
+        if not differentiable and n > d * present.numel():
+            stats = interplay_update(x, labels, num_classes, pairing=pairing, center=False, dtype=dt)
+            return interplay_compute(stats, head_weight, pairing=pairing, center=centred, max_exact_size=max_exact_size)
+        heads = normalize_rows(head_weight.to(dt))  # (C, d)
+        entropies, method = row_pair_entropies(normalize_rows(x), heads[labels], max_exact_size, names=("features", "head_weight"))
+    return _result(entropies, n, num_classes, pairing, centred, method)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.functional.gram import center_rows, normalize_rows
+from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
 from interplay.functional.information import row_pair_entropies
 from interplay.validation import InterplayValueError, check_features, check_head_weight, check_labels
 
@@ -43,8 +43,15 @@ class InterplayLoss(nn.Module):
     the reconstruction of PAPER.md §5.6). With ``use_ratios=False`` the terms are the raw
     ``-α·I + β·|H(K_Z) − H(K_W)|`` in nats.
 
-    A batch whose labels hold a single class has ``H(K_W) = 0`` and no defined ratio: the loss is
-    then 0 (with zero, finite gradients). The last components are in ``self.components``.
+    The loss survives any batch a network produces: all-zero representations (dead units) are
+    masked out of every Gram (exactly as if the samples were dropped), a batch whose live
+    samples hold a single class, or whose Gram is rank-one, has no defined ratio and gives 0 with
+    zero, finite gradients, and a float32 eigen-solve that fails to converge is repeated in
+    float64. Half-precision features (``torch.autocast``) are computed in float32 with autocast
+    off, and the loss is returned in float32 so it joins the caller's graph.
+    ``validate_args=False`` skips every check that synchronises with the device; the one
+    synchronisation left is inside ``eigvalsh`` on CUDA, which reads the solver's status.
+    The last components (detached 0-d tensors) are in ``self.components``.
 
     Args:
         alpha: weight of the MIR (or MI) term, >= 0.
@@ -52,7 +59,9 @@ class InterplayLoss(nn.Module):
         use_ratios: MIR/HDR (default) or MI and the entropy difference.
         detach_heads: no gradient into the head weights (the terms shape the representations only).
         center: subtract the batch mean of the representations before normalising.
-        dtype: dtype of the eigen-solves; ``None`` keeps the input's (fast), float64 for accuracy.
+        dtype: dtype of the eigen-solves; ``None`` keeps the input's (float16/bfloat16: float32),
+            float64 for accuracy.
+        validate_args: check shapes, finiteness and label range on every call.
 
     Example:
         >>> from interplay import simplex_etf
@@ -81,22 +90,26 @@ class InterplayLoss(nn.Module):
     def forward(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> torch.Tensor:
         """Loss of one batch: features (n, d), labels (n,), head_weight (C, d); returns a scalar."""
         if self.validate_args:
-            features = check_features(features, "features")
+            features = check_features(features, "features", allow_zero_rows=True)
             head_weight = check_head_weight(head_weight, features.shape[1])
             labels = check_labels(labels, features.shape[0], head_weight.shape[0])
-        if labels.unique().numel() < 2:
-            self.components = {"mir": float("nan"), "hdr": float("nan"), "single_class": 1.0}
-            return features.sum() * 0.0 + head_weight.sum() * 0.0
-        dtype = self.dtype or features.dtype
+        dtype = resolve_dtype(features, self.dtype)
         heads = head_weight.detach() if self.detach_heads else head_weight
-        z = normalize_rows(center_rows(features.to(dtype), self.center))  # (n, d)
-        w = normalize_rows(heads.to(dtype))[labels]  # (n, d)
-        e, _ = row_pair_entropies(z, w, MAX_EXACT_SIZE)
-        tiny = torch.finfo(dtype).eps
-        if self.use_ratios:
-            gain = e.mi / torch.minimum(e.h_x, e.h_y).clamp_min(tiny)
-            gap = (e.h_x - e.h_y).abs() / torch.maximum(e.h_x, e.h_y).clamp_min(tiny)
-        else:
-            gain, gap = e.mi, (e.h_x - e.h_y).abs()
-        self.components = {"mir" if self.use_ratios else "mi": float(gain.detach()), "hdr" if self.use_ratios else "entropy_gap": float(gap.detach())}
-        return (-self.alpha * gain + self.beta * gap).to(features.dtype)
+        with full_precision(features):
+            z = normalize_rows(center_rows(features.to(dtype), self.center), zero_rows=True)  # (n, d)
+            alive = (z != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
+            w = normalize_rows(heads.to(dtype))[labels] * alive  # (n, d)
+            e, _ = row_pair_entropies(z, w, MAX_EXACT_SIZE, check=False, total=alive.sum().clamp_min(1))
+            # One live class, or a rank-one Gram: the ratios are 0/0; mask them without a host sync.
+            defined = torch.minimum(e.h_x, e.h_y) > max(1e3, 50 * z.shape[0]) * torch.finfo(dtype).eps
+            one = torch.ones_like(e.h_x)
+            if self.use_ratios:
+                gain = e.mi / torch.where(defined, torch.minimum(e.h_x, e.h_y), one)
+                gap = (e.h_x - e.h_y).abs() / torch.where(defined, torch.maximum(e.h_x, e.h_y), one)
+            else:
+                gain, gap = e.mi, (e.h_x - e.h_y).abs()
+            zero = torch.zeros_like(gain)
+            gain, gap = torch.where(defined, gain, zero), torch.where(defined, gap, zero)
+        names = ("mir", "hdr") if self.use_ratios else ("mi", "entropy_gap")
+        self.components = {names[0]: gain.detach(), names[1]: gap.detach(), "defined": defined.detach()}
+        return -self.alpha * gain + self.beta * gap

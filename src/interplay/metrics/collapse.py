@@ -84,8 +84,14 @@ class NeuralCollapse(HeadsMetric):
         labels: torch.Tensor,
         head_weight: torch.Tensor,
         bias: torch.Tensor | None = None,
+        *,
+        logits: torch.Tensor | None = None,
     ) -> None:
-        """Add a batch: features (n, d), labels (n,), the final layer's weight (C, d) and bias (C,)."""
+        """Add a batch: features (n, d), labels (n,), the final layer's weight (C, d) and bias (C,).
+
+        NC4 takes the classifier's predictions from ``logits`` (n, C) when given (e.g. the output
+        of a cosine classifier), else from ``features @ weight.T + bias``.
+        """
         if self.validate_args:
             features = check_features(features, "features", min_samples=1, allow_zero_rows=True)
             head_weight = check_head_weight(head_weight, self.dim)
@@ -98,8 +104,13 @@ class NeuralCollapse(HeadsMetric):
                 bias = check_bias(bias, self.num_classes)
         self._remember_heads(head_weight)
         x = features.detach().double()  # (n, d)
-        logits = None
-        if self.class_means is not None:
+        if logits is not None:
+            if self.validate_args and tuple(logits.shape) != (x.shape[0], self.num_classes):
+                raise InterplayValueError(
+                    f"logits must have shape ({x.shape[0]}, {self.num_classes}), one row per sample; got {tuple(logits.shape)}."
+                )
+            logits = logits.detach().double()
+        elif self.class_means is not None:
             logits = x @ head_weight.detach().double().mT  # (n, C)
             logits = logits if bias is None else logits + bias.detach().double()
         stats = collapse_update(

@@ -134,7 +134,8 @@ class FixMatch:
         per_sample = nn.functional.cross_entropy(logits[n + m :], pseudo, reduction="none")
         unsupervised = (per_sample * mask).mean()
         loss = supervised + self.lambda_u * unsupervised
-        if self.interplay is not None and pseudo[mask].unique().numel() > 1:
+        if self.interplay is not None:
+            # Boolean indexing synchronises once per step; the loss itself gives 0 for one class.
             loss = loss + self.interplay(features[n + m :][mask], pseudo[mask], self.model.head.weight)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -98,6 +99,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
                    "eval_time": round((time.perf_counter() - began) / len(results), 3)}
             if context.is_main:
                 log.append(row | result.as_row() | session.reference())
+                for warning in result.warnings:
+                    tqdm.write(f"interplay: warning: epoch {epoch}, {split}: recorded as NaN: {warning}", file=sys.stderr)
 
     if start == 0:
         record(0)

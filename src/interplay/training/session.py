@@ -123,7 +123,7 @@ class Session:
         for images, targets in batches:
             with autocast, tap_features(self.model.head, detach=False) as seen:
                 loss = loss_fn(model(self.train_set.augment(images)), targets)
-            if interplay_loss is not None and targets.unique().numel() > 1:
+            if interplay_loss is not None:
                 loss = loss + interplay_loss(seen.pop(), targets, self.model.head.weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -133,7 +133,8 @@ class Session:
     def evaluate(self, model: nn.Module | None = None) -> dict[str, ProbeResult]:
         """Probe the model on the seeded training subset and the whole test set.
 
-        NC4 of the test set uses the class means of the training subset.
+        NC4 of the test set uses the class means of the training subset. A metric that cannot be
+        computed (e.g. MIR of a rank-one Gram) is NaN, and ``ProbeResult.warnings`` says why.
         """
         config, model = self.config, model or self.model
         order = torch.randperm(len(self.train_set.labels), generator=torch.Generator().manual_seed(config.seed))
@@ -147,7 +148,7 @@ class Session:
             if samples is None and len(indices[split]) <= dim * min(dim, self.num_classes):
                 samples = len(indices[split])  # few samples: the n×n Gram is the smaller exact path
             results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
-                                   max_exact_size=config.max_exact_size, information_samples=samples)
+                                   max_exact_size=config.max_exact_size, information_samples=samples, undefined="nan")
             class_means = results["train"].class_means
         return results
 
