@@ -134,7 +134,7 @@ def class_means_of(counts: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
     empty = torch.nonzero(counts == 0).flatten().tolist()
     if empty:
         raise InterplayValueError(
-            f"neural collapse metrics need samples of every class; classes {empty[:10]} have none. "
+            f"labels must contain every class for the neural collapse metrics; classes {empty[:10]} have none. "
             "Evaluate on data that covers all classes."
         )
     return sums / counts[:, None].to(sums.dtype)  # (C, d)
@@ -170,7 +170,11 @@ def collapse_compute(stats: CollapseStatistics, head_weight: torch.Tensor, *, wi
     within = (second - (means.mT * counts.to(means.dtype)) @ means) / n  # (d, d)
     between = centred.mT @ centred / c  # (d, d)
     nc1 = torch.trace(within @ _between_pinv(within, between, c)) / c
+    # NC2 and NC3 are invariant to a positive scale of the heads and of the means; dividing by
+    # the largest entry keeps their Frobenius norms finite at any magnitude.
     w = head_weight.to(means.dtype)  # (C, d)
+    w = w / w.abs().max()
+    centred = centred / centred.abs().max()
     nc3 = torch.linalg.matrix_norm(w / torch.linalg.matrix_norm(w) - centred / torch.linalg.matrix_norm(centred)) ** 2
     heads_equinorm, heads_equiangularity, _, heads_etf = _nc2(w)
     nc4 = mismatches.to(means.dtype) / n if with_nc4 else None

@@ -154,7 +154,7 @@ def interplay_compute(
         empty = torch.nonzero(counts == 0).flatten().tolist()
         if empty:
             raise InterplayValueError(
-                f"class pairing needs samples of every class; classes {empty[:10]} have none. "
+                f"labels must contain every class for pairing='class'; classes {empty[:10]} have none. "
                 "Evaluate on data that covers all classes, or use pairing='sample'."
             )
         means = sums / counts[:, None]  # (C, d)
