@@ -65,7 +65,7 @@ class NeuralCollapse(HeadsMetric):
         self.num_classes = check_num_classes(num_classes)
         self.dim = check_num_classes(dim, "dim", minimum=1)
         if class_means is not None:
-            class_means = check_features(class_means, "class_means")
+            class_means = check_features(class_means, "class_means", allow_zero_rows=True)
             if class_means.shape != (self.num_classes, self.dim):
                 raise InterplayValueError(
                     f"class_means must have shape ({self.num_classes}, {self.dim}); got {tuple(class_means.shape)}."
