@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 import torch
 from sklearn.metrics import davies_bouldin_score, silhouette_score
 
@@ -72,10 +73,6 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
         records.finish(unit)
 
 
-def _ranks(values: list[float]) -> np.ndarray:
-    return np.argsort(np.argsort(values)).astype(float)
-
-
 def correlations(rows: list[dict]) -> list[dict]:
     """Pearson and Spearman correlation over training of each entropy with each clustering score, per seed."""
     out = []
@@ -84,7 +81,7 @@ def correlations(rows: list[dict]) -> list[dict]:
         for a, b in PAIRS:
             x, y = [r[a] for r in path], [r[b] for r in path]
             pearson = float(np.corrcoef(x, y)[0, 1]) if statistics.pstdev(x) and statistics.pstdev(y) else float("nan")
-            spearman = float(np.corrcoef(_ranks(x), _ranks(y))[0, 1]) if pearson == pearson else float("nan")
+            spearman = float(spearmanr(x, y).statistic) if pearson == pearson else float("nan")  # tied values share a rank
             out.append({"seed": seed, "pair": f"{a} vs {b}", "pearson": pearson, "spearman": spearman})
     return out
 

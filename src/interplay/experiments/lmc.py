@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import update_bn
 
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
@@ -66,16 +67,9 @@ def _interpolate(a: nn.Module, b: nn.Module, alpha: float) -> nn.Module:
 
 
 def _recompute_batch_norm(model: nn.Module, session: Session) -> None:
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over the whole pass
-    model.train()
-    with torch.no_grad():
-        for images, _ in TensorBatches(session.images["train"], session.train_set.labels, torch.arange(len(session.train_set.labels)), 500, session.device):
-            model(images)
+    """Batch-norm statistics of the interpolated weights: one cumulative pass over the training set."""
+    loader = TensorBatches(session.images["train"], session.train_set.labels, torch.arange(len(session.train_set.labels)), 500, session.device)
+    update_bn(loader, model, device=session.device)
 
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
