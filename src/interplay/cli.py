@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import interplay
 from interplay.config import DATA_DIR_ENV, TrainConfig, add_config_arguments, config_from_mapping, load_config_file
 from interplay.validation import InterplayTypeError, InterplayValueError
 
@@ -21,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="interplay",
         description="Matrix information (MIR, HDR, entropies) and neural collapse over supervised training.",
     )
+    parser.add_argument("--version", action="version", version=f"interplay {interplay.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser(
         "train",

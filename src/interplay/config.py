@@ -145,7 +145,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One option per field, with no default so that only what the user typed is seen."""
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} (default: {f.default})"
+        # argparse formats help with %; a literal one (as in "50%") must be doubled.
+        help_text = f"{f.metadata['help']} (default: {f.default})".replace("%", "%%")
         if f.type in ("bool", bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
             continue
