@@ -32,3 +32,101 @@ def test_version_from_the_installed_command():
 def test_train_help_from_the_installed_command():
     done = subprocess.run([sys.executable, "-m", "interplay", "train", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "--max-exact-size" in done.stdout and done.stderr == ""
+
+
+def one_line_error(argv, capsys) -> str:
+    """Run ``interplay ARGV`` and return its error: exit 2, one line on stderr, no traceback."""
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("interplay: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+@pytest.mark.parametrize(("text", "suffix", "message"), [
+    ('center = "false"\n', ".toml", "center must be true or false; got 'false' (from "),
+    ('epochs = "ten"\n', ".toml", "epochs must be an integer >= 1; got 'ten' (from "),
+    ("batch_size = 2.5\n", ".toml", "batch_size must be an integer >= 1; got 2.5 (from "),
+    ("[1, 2]", ".json", "must hold a table of key = value settings; got a list."),
+])
+def test_config_file_values_are_typed(text, suffix, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / f"run{suffix}"
+    path.write_text(text)
+    assert message in one_line_error(["train", "--config", str(path)], capsys)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("epochs=abc", "epochs must be an integer >= 1; got 'abc' (from --set)."),
+    ("seeds=[0,", "seeds must be a non-empty list of integers >= 0, like [0, 1]; got '[0,' (from --set)."),
+    ("epoch=3", "unknown config key 'epoch' (from --set); valid keys: "),
+    ("epochs", "--set takes key=value; got 'epochs'."),
+])
+def test_set_values_are_typed_before_anything_is_written(setting, message, tmp_path, capsys):
+    assert message in one_line_error(["experiment", "dynamics", "--quick", "--set", setting, "--out", str(tmp_path)], capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_flags_beat_the_file_and_the_file_beats_the_stored_config(tmp_path, capsys):
+    from interplay.cli import _parser, _train_config
+
+    stored = tmp_path / "run"
+    stored.mkdir()
+    (stored / "config.json").write_text('{"config": {"epochs": 5, "lr": 0.1, "width": 8}}')
+    (tmp_path / "more.toml").write_text("epochs = 7\nwidth = 16\n")
+    args = _parser().parse_args(["train", "--resume", str(stored), "--config", str(tmp_path / "more.toml"), "--epochs", "9"])
+    config = _train_config(args)
+    assert (config.epochs, config.width, config.lr) == (9, 16, 0.1)
+
+
+def test_resume_may_extend_but_not_change_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    config = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8"]
+    assert main(["train", *config, "--out", str(out)]) == 0
+    capsys.readouterr()
+    err = one_line_error(["train", "--resume", str(out), "--epochs", "2", "--width", "16"], capsys)
+    assert "with another config (width: 8 -> 16); on resume only data_dir, device, download, epochs may change" in err
+    assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
+    assert '"epochs": 2' in (out / "config.json").read_text()
+    assert "it has finished 2 epochs; pass --epochs 2 or more" in one_line_error(["train", "--resume", str(out), "--epochs", "1"], capsys)
+
+
+def test_one_digest_without_device_and_data_folder():
+    from interplay.config import TrainConfig, config_digest
+    from interplay.experiments import experiment_config
+
+    assert TrainConfig(device="cpu").digest() == TrainConfig(device="cuda", data_dir="x", download=True).digest()
+    assert TrainConfig(lr=0.1).digest() != TrainConfig().digest()
+    cpu, cuda = (experiment_config("dynamics", values={"device": d}) for d in ("cpu", "cuda"))
+    assert cpu.digest() == cuda.digest() == config_digest(cpu)
+
+
+def test_experiment_help_lists_its_keys_and_every_experiment_is_listed(capsys):
+    from interplay.config import describe_field
+
+    for argv in (["--help"], ["experiment", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = capsys.readouterr().out
+        assert all(name in out for name in REGISTRY)
+    for name, module in REGISTRY.items():
+        with pytest.raises(SystemExit):
+            main(["experiment", name, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        for key in module.Config.__dataclass_fields__:
+            kind, default, text = describe_field(module.Config, key)
+            assert f"{key} ({kind}; default" in out and " ".join(text.split()) in out, (name, key)
+
+
+def test_experiment_config_shares_the_training_declarations():
+    from interplay.config import TrainConfig
+    from interplay.training.experiment import ExperimentConfig
+
+    shared = set(ExperimentConfig.__dataclass_fields__) - {"seeds"}
+    for name in shared:
+        ours, theirs = ExperimentConfig.__dataclass_fields__[name].metadata, TrainConfig.__dataclass_fields__[name].metadata
+        assert {k: v for k, v in ours.items() if k != "help"} == {k: v for k, v in theirs.items() if k != "help"}
