@@ -130,3 +130,83 @@ def test_experiment_config_shares_the_training_declarations():
     for name in shared:
         ours, theirs = ExperimentConfig.__dataclass_fields__[name].metadata, TrainConfig.__dataclass_fields__[name].metadata
         assert {k: v for k, v in ours.items() if k != "help"} == {k: v for k, v in theirs.items() if k != "help"}
+
+
+TINY = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["train", "--device", "tpu"], "device must be auto, cpu, cuda or cuda:N; got 'tpu' (from --device)."),
+    (["train", "--lr", "inf"], "lr must be a finite number > 0; got 'inf' (from --lr)."),
+    (["train", "--weight-decay", "nan"], "weight_decay must be a finite number >= 0; got 'nan' (from --weight-decay)."),
+    (["train", "--epochs", "ten"], "epochs must be an integer >= 1; got 'ten' (from --epochs)."),
+    (["train", "--train-eval-samples", "5"], "of the 10 classes out of the seeded training subset; pass --train-eval-samples 100 or more"),
+    (["train", "--max-exact-size", "5", "--width", "32"], "MIR and HDR would be estimated from 5 samples, fewer than 10 per class; "
+                                                           "pass --max-exact-size 100 or more."),
+    (["train", "--dataset", "mnist"], "mnist needs its data files: pass --data-dir or set INTERPLAY_DATA_DIR"),
+    (["train", "--no-such-flag"], "unrecognized arguments: --no-such-flag; see interplay --help"),
+    (["experiment", "nope"], "argument NAME: invalid choice: 'nope'"),
+])
+def test_bad_values_are_refused_before_a_folder_exists(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INTERPLAY_DATA_DIR", raising=False)
+    assert message in one_line_error(argv, capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a build or machine without CUDA")
+def test_cuda_without_cuda_is_one_line(tmp_path, capsys):
+    err = one_line_error(["train", "--device", "cuda", "--out", str(tmp_path / "r")], capsys)
+    assert "device 'cuda' needs CUDA, but" in err and "use --device cpu or auto" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_download_without_network_is_one_line(tmp_path, capsys, monkeypatch):
+    import interplay.data.idx as idx
+
+    # Port 9 on the loopback interface refuses the connection: a download that fails with no network at all.
+    monkeypatch.setitem(idx.MIRRORS, "mnist", "http://127.0.0.1:9/")
+    err = one_line_error(["train", "--dataset", "mnist", "--download", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "r")], capsys)
+    assert "could not download http://127.0.0.1:9/train-images-idx3-ubyte.gz (" in err and "check the network" in err
+    assert list((tmp_path / "data" / "mnist" / "raw").iterdir()) == [] and not (tmp_path / "r").exists()
+
+
+def test_out_naming_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert "is a file; pass --out a folder" in one_line_error(["train", "--out", str(tmp_path / "notes.txt")], capsys)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_truncated_checkpoint_and_failed_runs(tmp_path, capsys, monkeypatch):
+    from interplay.training.session import Session
+    from interplay.validation import InterplayValueError
+
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--out", str(out)]) == 0
+    capsys.readouterr()
+    whole = (out / "checkpoint.pt").read_bytes()
+    (out / "checkpoint.pt").write_bytes(whole[: len(whole) // 2])
+    err = one_line_error(["train", "--resume", str(out), "--epochs", "2"], capsys)
+    assert "checkpoint.pt cannot be read" in err and "Start the run again with --overwrite" in err
+    (out / "checkpoint.pt").write_bytes(whole)
+
+    def fail(self, model=None):
+        raise InterplayValueError("features contain NaN")
+
+    failed = tmp_path / "failed"
+    monkeypatch.setattr(Session, "evaluate", fail)
+    err = one_line_error(["train", *TINY, "--out", str(failed)], capsys)
+    assert f"features contain NaN. The run folder {failed} keeps every finished epoch" in err
+    assert f"continue with interplay train --resume {failed}, or start again with --overwrite" in err
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(failed)]) == 0
+    assert "test" in (failed / "metrics.csv").read_text()
+
+
+def test_estimated_information_metrics_warn_on_the_terminal(tmp_path, capsys):
+    assert main(["train", *TINY, "--width", "32", "--max-exact-size", "100", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    warning = [line for line in err.splitlines() if line.startswith("interplay: warning: ")]
+    assert warning == ["interplay: warning: MIR, HDR, H(Z), H(W) and MI are estimated from the first 100 samples of each "
+                       "split, not exact: the exact path needs size 320 > max_exact_size=100; pass --max-exact-size 320 "
+                       "for exact values."]

@@ -140,12 +140,18 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
 
 def _run_train(args: argparse.Namespace) -> int:
     from interplay.report import build_report
-    from interplay.training.loop import train
+    from interplay.training.loop import RunError, train
 
     config = _train_config(args)
     run_dir = Path(args.resume or args.out or Path("runs") / f"{config.dataset}-{config.model}-{config.digest()}")
     try:
         train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, warn=_warn)
+    except (InterplayValueError, InterplayTypeError) as error:
+        if isinstance(error, RunError) or not (run_dir / "config.json").is_file():
+            raise
+        # The run failed after its folder was written: say how to go on rather than leave a dead end.
+        raise type(error)(f"{str(error).rstrip('.')}. The run folder {run_dir} keeps every finished epoch: fix the cause and "
+                          f"continue with interplay train --resume {run_dir}, or start again with --overwrite.") from error
     except KeyboardInterrupt:
         print(f"\ninterplay: interrupted; every finished epoch is saved. Continue with: interplay train --resume {run_dir}", file=sys.stderr)
         return INTERRUPTED

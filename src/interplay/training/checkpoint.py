@@ -82,7 +82,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """
     try:
         return torch.load(Path(path), map_location="cpu", weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
         raise InterplayValueError(
             f"checkpoint {path} cannot be read ({str(error).split('. ')[0]}); it is truncated or not a checkpoint. "
             f"Start the run again with --overwrite."
