@@ -210,3 +210,12 @@ def test_estimated_information_metrics_warn_on_the_terminal(tmp_path, capsys):
     assert warning == ["interplay: warning: MIR, HDR, H(Z), H(W) and MI are estimated from the first 100 samples of each "
                        "split, not exact: the exact path needs size 320 > max_exact_size=100; pass --max-exact-size 320 "
                        "for exact values."]
+
+
+def test_train_ends_with_final_metrics_beside_collapse_values(tmp_path, capsys):
+    assert main(["train", *TINY, "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["epoch", "1", "train", "test", "at", "collapse"]
+    mir = next(line.split() for line in out if line.startswith("MIR "))
+    assert len(mir) == 4 and mir[3] == "0.9524"
+    assert out[-1] == f"report: {tmp_path / 'r' / 'report' / 'report.html'}"

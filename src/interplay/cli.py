@@ -139,7 +139,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from interplay.report import build_report
+    from interplay.report import build_report, final_table
     from interplay.training.loop import RunError, train
 
     config = _train_config(args)
@@ -157,7 +157,7 @@ def _run_train(args: argparse.Namespace) -> int:
         return INTERRUPTED
     if _is_main_process():
         page = build_report([run_dir])
-        print(f"run folder: {run_dir}\nreport: {page}")
+        print(f"{final_table(run_dir)}\nrun folder: {run_dir}\nreport: {page}")
     return 0
 
 
