@@ -124,7 +124,7 @@ def test_experiment_help_lists_its_keys_and_every_experiment_is_listed(capsys):
 
 def test_experiment_config_shares_the_training_declarations():
     from interplay.config import TrainConfig
-    from interplay.training.experiment import ExperimentConfig
+    from interplay.experiments.runs import ExperimentConfig
 
     shared = set(ExperimentConfig.__dataclass_fields__) - {"seeds"}
     for name in shared:
@@ -219,3 +219,15 @@ def test_train_ends_with_final_metrics_beside_collapse_values(tmp_path, capsys):
     mir = next(line.split() for line in out if line.startswith("MIR "))
     assert len(mir) == 4 and mir[3] == "0.9524"
     assert out[-1] == f"report: {tmp_path / 'r' / 'report' / 'report.html'}"
+
+
+def test_data_folder_is_an_explicit_setting(tmp_path, monkeypatch):
+    from interplay.cli import _parser, _train_config
+    from interplay.experiments import experiment_config
+
+    monkeypatch.setenv("INTERPLAY_DATA_DIR", str(tmp_path / "env"))
+    assert _train_config(_parser().parse_args(["train"])).data_dir == str(tmp_path / "env")
+    assert _train_config(_parser().parse_args(["train", "--data-dir", "flag"])).data_dir == "flag"
+    config = experiment_config("semi-supervised", values={"data_dir": "here"})
+    assert config.data_dir == "here"
+    assert experiment_config("dynamics", values={"data_dir": "here"}).train_config(0).data_dir == "here"

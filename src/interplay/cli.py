@@ -123,6 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_dir_layers(config_class: type, flag: str | None) -> list[Layer]:
+    """The data folder from ``--data-dir`` (``flag``), or else from the environment variable, for
+    configs that have one; the only place the environment is read."""
+    if "data_dir" not in config_class.__dataclass_fields__:
+        return []
+    if flag is not None:
+        return [Layer("--data-dir", {"data_dir": flag})]
+    folder = os.environ.get(DATA_DIR_ENV)
+    return [Layer("$" + DATA_DIR_ENV, {"data_dir": folder})] if folder else []
+
+
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     layers = []
     if args.resume:
@@ -131,6 +142,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
             raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json, so no run of interplay train "
                                       f"was started there; start one with --out {args.resume}.")
         layers.append(Layer(str(stored), load_config_file(stored)))
+    layers += _data_dir_layers(TrainConfig, None)
     if args.config:
         layers.append(Layer(args.config, load_config_file(args.config)))
     flags = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
@@ -162,12 +174,14 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_experiment(args: argparse.Namespace) -> int:
-    from interplay.experiments import experiment_config, run_experiment
+    from interplay.experiments import REGISTRY, experiment_config, run_experiment
 
-    if args.data_dir:
-        os.environ[DATA_DIR_ENV] = args.data_dir
-    layers = [Layer(args.config, load_config_file(args.config))] if args.config else []
+    config_class = REGISTRY[args.name].Config
+    layers = _data_dir_layers(config_class, None)
+    if args.config:
+        layers.append(Layer(args.config, load_config_file(args.config)))
     layers.append(Layer("--set", parse_pairs(args.set), text=True))
+    layers += _data_dir_layers(config_class, args.data_dir)
     config = experiment_config(args.name, quick=args.quick, layers=layers)
     check_device(getattr(config, "device", "cpu"))
     try:

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
 import tomllib
 import types
@@ -73,7 +72,7 @@ class TrainConfig:
     """Everything that determines a training run; ``interplay train --help`` lists each field."""
 
     dataset: str = setting("digits", "data set; digits is embedded and needs no files", choices=DATASETS)
-    data_dir: str | None = setting(None, f"folder with the data files (default: ${DATA_DIR_ENV})")
+    data_dir: str | None = setting(None, "folder with the data files (the command line's default: $" + DATA_DIR_ENV + ")")
     download: bool = setting(False, "fetch missing official files into --data-dir (needs a network)")
     model: str = setting("mlp", "architecture: mlp, cnn (small CNN) or resnet18 (CIFAR stem)", choices=MODELS)
     width: int = setting(0, "model width: hidden units (mlp) or base channels (cnn, resnet18); 0 = model default", minimum=0)
@@ -107,11 +106,6 @@ class TrainConfig:
     def record_every(self) -> int:
         """Epochs between records: ``metrics_every``, or about a tenth of the run when it is 0."""
         return self.metrics_every or max(1, round(self.epochs / 10))
-
-    @property
-    def resolved_data_dir(self) -> str | None:
-        """``data_dir``, else the environment variable, else ``None``."""
-        return self.data_dir or os.environ.get(DATA_DIR_ENV)
 
     def digest(self) -> str:
         """Short hash of the fields that change results, naming run folders (:func:`config_digest`)."""

@@ -11,7 +11,7 @@ import pytest
 
 from interplay.cli import main
 from interplay.experiments import REGISTRY, experiment_config, run_experiment
-from interplay.training.experiment import Records
+from interplay.experiments.runs import Records
 
 TINY = {
     "dynamics": {"epochs": 2, "seeds": (0, 1)},

@@ -2,6 +2,8 @@
 
 Each module holds ``NAME``, a frozen ``Config`` (CPU-friendly defaults), ``QUICK`` (overrides that
 finish in about a minute), ``run(config, records, run_dir)`` and ``report(run_dir, records)``.
+What they share (the config base, run folders, resumable records) lives beside them in
+:mod:`interplay.experiments.runs`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from interplay.experiments import clustering, cma, dynamics, grokking, label_smoothing, lmc, loss_supervised, pruning, semi_supervised
 from interplay.config import Layer, resolve_config
-from interplay.training.experiment import Records, prepare_run_dir
+from interplay.experiments.runs import Records, prepare_run_dir
 from interplay.validation import InterplayValueError
 
 __all__ = ["REGISTRY", "run_experiment", "experiment_config"]

@@ -27,7 +27,7 @@ from interplay.config import setting, train_setting
 from interplay.functional import matrix_entropy
 from interplay.probing import tap_features
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records
+from interplay.experiments.runs import ExperimentConfig, Records
 from interplay.training.session import Session
 
 NAME = "clustering"

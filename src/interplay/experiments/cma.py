@@ -34,7 +34,7 @@ from interplay.models import build_model
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.checkpoint import save_atomic
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest, load_splits
+from interplay.experiments.runs import Records, config_digest, load_splits
 from interplay.training.fixmatch import balanced_labelled
 from interplay.vision_language import VisionLanguage, load_clip, minilm_text_features
 from interplay.validation import InterplayValueError
@@ -59,6 +59,7 @@ class Config:
     test_samples: int = setting(0, "test images evaluated; 0 = all", minimum=0)
     seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), "one few-shot draw and run per seed", minimum=0)
     device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -87,7 +88,7 @@ def _pretrained(config: Config, records: Records, run_dir: Path, prompts: list[s
     """The vision-language model to fine-tune; the image encoder trained here is saved once and reused on resume."""
     if config.clip:
         return load_clip(config.clip, prompts).to(device)
-    train, test = load_splits(config.pretrain_dataset)
+    train, test = load_splits(config.pretrain_dataset, config.data_dir)
     encoder = build_model("cnn", tuple(train.images.shape[1:]), 384)
     saved = run_dir / "image_encoder.pt"
     if "pretrain" in records.finished and saved.is_file():
@@ -128,7 +129,7 @@ def _evaluate(model: VisionLanguage, test: ImageDataset, samples: int, device) -
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
     device = resolve_device(config.device, Context())
-    train, test = load_splits(config.dataset)
+    train, test = load_splits(config.dataset, config.data_dir)
     smallest = int(torch.bincount(train.labels, minlength=train.num_classes).min())
     if max(config.shots) > smallest:  # checked before any training
         raise InterplayValueError(f"shots {max(config.shots)} asks for more images per class than {config.dataset} "

@@ -31,7 +31,7 @@ from interplay.data.modular import modular_addition
 from interplay.functional import interplay_metrics, matrix_entropy
 from interplay.models.transformer import EmbeddingMLP, OneLayerTransformer
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import Records
+from interplay.experiments.runs import Records
 from interplay.validation import InterplayValueError
 
 NAME = "grokking"

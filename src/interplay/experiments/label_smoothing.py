@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 
 from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, mean_std, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
 
 NAME = "label-smoothing"

@@ -23,7 +23,7 @@ from torch import nn
 
 from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session, TensorBatches
 from interplay.validation import InterplayValueError
 

@@ -22,7 +22,7 @@ from torch.nn.utils import prune
 from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.checkpoint import load_checkpoint, save_atomic
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
 
 NAME = "pruning"

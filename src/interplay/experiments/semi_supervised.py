@@ -25,7 +25,7 @@ from interplay.models import build_model
 from interplay.probing import probe
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest, load_splits
+from interplay.experiments.runs import Records, config_digest, load_splits
 from interplay.training.fixmatch import FixMatch, balanced_labelled
 from interplay.training.session import TensorBatches
 
@@ -55,6 +55,7 @@ class Config:
     test_samples: int = setting(0, "test images evaluated; 0 = all", minimum=0)
     seeds: tuple[int, ...] = setting((0, 1, 2), "one labelled subset and run per seed", minimum=0)
     device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -68,7 +69,7 @@ QUICK = {"dataset": "digits", "model": "mlp", "label_counts": (50,), "steps": 15
 
 
 def _data(config: Config):
-    train, test = load_splits(config.dataset)
+    train, test = load_splits(config.dataset, config.data_dir)
     for count in config.label_counts:  # every count is checked before any training
         balanced_labelled(train.labels, count, train.num_classes, config.seeds[0])
     return train, test

@@ -105,7 +105,7 @@ class Session:
         """
         context = context or Context()
         device = resolve_device(config.device, context) if device is None else torch.device(device)
-        data_dir = config.resolved_data_dir
+        data_dir = config.data_dir
         train_set = load_dataset(config.dataset, data_dir=data_dir, split="train", download=config.download)
         test_set = load_dataset(config.dataset, data_dir=data_dir, split="test", download=config.download)
         _check_evaluation_sizes(config, train_set)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interplay.config import DATA_DIR_ENV, TrainConfig, check_fields, config_digest, setting, train_setting
+from interplay.config import TrainConfig, check_fields, config_digest, setting, train_setting
 from interplay.data import ImageDataset, load_dataset
 from interplay.training.checkpoint import interrupts_deferred
 from interplay.validation import InterplayValueError
@@ -42,6 +41,7 @@ class ExperimentConfig:
     train_eval_samples: int = train_setting("train_eval_samples")
     seeds: tuple[int, ...] = setting((0, 1, 2), "one run per seed", minimum=0)
     device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -75,15 +75,14 @@ def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | No
     return path
 
 
-def load_splits(name: str) -> tuple[ImageDataset, ImageDataset]:
-    """The train and test splits of data set ``name``, from the folder in ``$INTERPLAY_DATA_DIR``.
+def load_splits(name: str, data_dir: str | Path | None = None) -> tuple[ImageDataset, ImageDataset]:
+    """The train and test splits of data set ``name``, from the files in ``data_dir`` (none for digits).
 
     Example:
         >>> train, test = load_splits("digits")
         >>> len(train.labels) + len(test.labels)
         1797
     """
-    data_dir = os.environ.get(DATA_DIR_ENV)
     return load_dataset(name, data_dir=data_dir, split="train"), load_dataset(name, data_dir=data_dir, split="test")
 
 
