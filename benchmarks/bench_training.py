@@ -11,6 +11,7 @@ training time per epoch (the baseline: training without recording) and the time 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed")
     parser.add_argument("--run-epochs", type=int, default=30, help="length of the run whose default cadence is reported")
     args = parser.parse_args(argv)
-    config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, metrics_every=1, device="cpu")
+    config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, metrics_every=1, device="cpu",
+                         data_dir=os.environ.get("INTERPLAY_DATA_DIR"))
     with tempfile.TemporaryDirectory() as out:
         rows = read_rows(train(config, out) / "metrics.csv")
     train_times = sorted({r["epoch"]: r["train_time"] for r in rows}.items())

@@ -1,99 +1,189 @@
-"""The ``interplay`` command: ``train`` records the information dynamics of training, ``report`` draws runs."""
+"""The ``interplay`` command: ``train`` records the information dynamics of training,
+``experiment`` runs the papers' analyses, ``report`` draws runs.
+
+Every error the user can act on prints as one line ``interplay: error: ...`` and exits with 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import os
 import sys
+import textwrap
 from pathlib import Path
 
-from interplay.config import DATA_DIR_ENV, TrainConfig, add_config_arguments, config_from_mapping, load_config_file
+import interplay
+from interplay.config import (
+    DATA_DIR_ENV, Layer, TrainConfig, check_device, describe_field, load_config_file, parse_pairs, resolve_config,
+)
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["main"]
 
 INTERRUPTED = 130
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error of the command."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"interplay: error: {message}; see {self.prog} --help\n")
+
+
+def _help(text: str) -> str:
+    return text.replace("%", "%%")  # argparse formats help strings with %
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`TrainConfig` field; values stay text until :func:`resolve_config` types them."""
+    for f in dataclasses.fields(TrainConfig):
+        kind, default, text = describe_field(TrainConfig, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if kind == "true or false":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=_help(f"{text} (default: {default})"))
+            continue
+        metavar = "{" + ",".join(f.metadata["choices"]) + "}" if f.metadata.get("choices") else f.name.split("_")[-1].upper()
+        parser.add_argument(flag, default=None, metavar=metavar, help=_help(f"{text}; {kind} (default: {default})"))
+
+
+def _summary(module) -> str:
+    return (module.__doc__ or module.NAME).strip().splitlines()[0]
+
+
+def _keys_listing(module) -> str:
+    lines = ["config keys (--set KEY=VALUE, or KEY = VALUE in a --config file):"]
+    for f in dataclasses.fields(module.Config):
+        kind, default, text = describe_field(module.Config, f.name)
+        default = list(default) if isinstance(default, tuple) else default
+        lines.append(f"  {f.name} ({kind}; default {default!r})")
+        lines += textwrap.wrap(text, 90, initial_indent="      ", subsequent_indent="      ")
+    if getattr(module, "QUICK", None):
+        lines.append(f"--quick sets {', '.join(f'{k}={list(v) if isinstance(v, tuple) else v!r}' for k, v in module.QUICK.items())}")
+    return "\n".join(lines)
+
+
+def _experiment_parsers(commands, registry) -> None:
+    experiment = commands.add_parser(
+        "experiment", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="run one of the papers' analyses: " + ", ".join(registry),
+        description="Run an experiment into <out>/<name>/<config digest>/ (records.jsonl, measurements.csv, PNG figures, "
+        "report.html). Running the same config again resumes it: finished points are kept. "
+        "`interplay experiment NAME --help` lists the config keys of one experiment.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quick", action="store_true", help="small settings that finish in about a minute")
+    common.add_argument("--config", help="a .toml or .json file of config values (--set beats it)")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one config value (repeatable); lists as [0, 1]")
+    common.add_argument("--out", default="runs", help="parent folder of the run folders (default: runs)")
+    common.add_argument("--run-dir", help="use this folder instead of <out>/<name>/<digest>")
+    common.add_argument("--data-dir", help=f"folder of the data files (default: ${DATA_DIR_ENV})")
+    common.add_argument("--fresh", action="store_true", help="discard earlier records of this config")
+    names = experiment.add_subparsers(dest="name", required=True, metavar="NAME", parser_class=_Parser)
+    for name, module in registry.items():
+        names.add_parser(
+            name, parents=[common], help=_summary(module), description=_help((module.__doc__ or "").strip().split("\n\n")[0]),
+            epilog=_help(_keys_listing(module)), formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="interplay",
+    from interplay.experiments import REGISTRY
+
+    listing = "\n".join(f"  {name:<17} {_summary(module)}" for name, module in REGISTRY.items())
+    parser = _Parser(
+        prog="interplay", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Matrix information (MIR, HDR, entropies) and neural collapse over supervised training.",
+        epilog=_help(f"experiments (interplay experiment NAME):\n{listing}"),
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"interplay {interplay.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser(
         "train",
         help="train a classifier and record loss, accuracy, MIR, HDR, entropies and NC1-NC4",
         description="Train a classifier and record, on training and test data, loss, accuracy, MIR, HDR, "
         "H(Z), H(W), MI and NC1-NC4, with their values at neural collapse. With no options it trains an "
         "MLP on the embedded digits data set, offline. Writes config.json, metrics.csv, checkpoint.pt and "
-        "report/ (PNG figures and report.html) into the run folder.",
+        "report/ (PNG figures and report.html) into the run folder. Settings are taken from, in rising "
+        "precedence: the defaults, the stored config of a resumed run, the --config file, the flags.",
     )
-    train.add_argument("--config", help="a .toml or .json file of options (flags given here override it)")
+    train.add_argument("--config", help="a .toml or .json file of options, one key per option (flags beat it)")
     train.add_argument("--out", help="run folder (default: runs/<dataset>-<model>-<config digest>)")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the interrupted run in RUN_DIR with its own config")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its stored config; "
+                       "only --epochs (to extend it), --device, --data-dir and --download may change")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run in the run folder")
-    add_config_arguments(train)
-    experiment = commands.add_parser(
-        "experiment",
-        help="run one of the papers' analyses (dynamics, label-smoothing, pruning, lmc, grokking, clustering)",
-        description="Run an experiment into <out>/<name>/<config digest>/ (records.jsonl, measurements.csv, "
-        "PNG figures, report.html). Running the same config again resumes it: finished points are kept.",
-    )
-    experiment.add_argument("name", help="experiment name")
-    experiment.add_argument("--quick", action="store_true", help="small settings that finish in about a minute")
-    experiment.add_argument("--config", help="a .toml or .json file of config values")
-    experiment.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value (repeatable)")
-    experiment.add_argument("--out", default="runs", help="parent folder of the run folders (default: runs)")
-    experiment.add_argument("--run-dir", help="use this folder instead of <out>/<name>/<digest>")
-    experiment.add_argument("--data-dir", help=f"folder of the data files (sets ${DATA_DIR_ENV})")
-    experiment.add_argument("--fresh", action="store_true", help="discard earlier records of this config")
-    report = commands.add_parser("report", help="rebuild the report of one run, or overlay several runs")
+    _add_config_flags(train)
+    _experiment_parsers(commands, REGISTRY)
+    report = commands.add_parser("report", help="rebuild the report of one run, or overlay several runs",
+                                 description="Rebuild the report of a run of interplay train from its metrics.csv, "
+                                 "or overlay several runs in one report.")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     report.add_argument("--out", help="folder for the report (default: RUN_DIR/report of the first run)")
     return parser
 
 
+def _data_dir_layers(config_class: type, flag: str | None) -> list[Layer]:
+    """The data folder from ``--data-dir`` (``flag``), or else from the environment variable, for
+    configs that have one; the only place the environment is read."""
+    if "data_dir" not in config_class.__dataclass_fields__:
+        return []
+    if flag is not None:
+        return [Layer("--data-dir", {"data_dir": flag})]
+    folder = os.environ.get(DATA_DIR_ENV)
+    return [Layer("$" + DATA_DIR_ENV, {"data_dir": folder})] if folder else []
+
+
 def _train_config(args: argparse.Namespace) -> TrainConfig:
-    given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    layers = []
     if args.resume:
         stored = Path(args.resume) / "config.json"
         if not stored.is_file():
-            raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json; is it a run folder of interplay train?")
-        base = config_from_mapping(json.loads(stored.read_text())["config"])
-        return config_from_mapping(given | ({} if args.config is None else load_config_file(args.config)), base)
-    base = config_from_mapping(load_config_file(args.config)) if args.config else TrainConfig()
-    return config_from_mapping(given, base)
+            raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json, so no run of interplay train "
+                                      f"was started there; start one with --out {args.resume}.")
+        layers.append(Layer(str(stored), load_config_file(stored)))
+    layers += _data_dir_layers(TrainConfig, None)
+    if args.config:
+        layers.append(Layer(args.config, load_config_file(args.config)))
+    flags = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    layers += [Layer("--" + k.replace("_", "-"), {k: v}, text=True) for k, v in flags.items()]
+    return resolve_config(TrainConfig, layers)
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from interplay.report import build_report
-    from interplay.training.loop import train
+    from interplay.report import build_report, final_table
+    from interplay.training.loop import RunError, train
 
     config = _train_config(args)
     run_dir = Path(args.resume or args.out or Path("runs") / f"{config.dataset}-{config.model}-{config.digest()}")
     try:
-        train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite)
+        train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, warn=_warn)
+    except (InterplayValueError, InterplayTypeError) as error:
+        if isinstance(error, RunError) or not (run_dir / "config.json").is_file():
+            raise
+        # The run failed after its folder was written: say how to go on rather than leave a dead end.
+        raise type(error)(f"{str(error).rstrip('.')}. The run folder {run_dir} keeps every finished epoch: fix the cause and "
+                          f"continue with interplay train --resume {run_dir}, or start again with --overwrite.") from error
     except KeyboardInterrupt:
         print(f"\ninterplay: interrupted; every finished epoch is saved. Continue with: interplay train --resume {run_dir}", file=sys.stderr)
         return INTERRUPTED
     if _is_main_process():
         page = build_report([run_dir])
-        print(f"run folder: {run_dir}\nreport: {page}")
+        print(f"{final_table(run_dir)}\nrun folder: {run_dir}\nreport: {page}")
     return 0
 
 
 def _run_experiment(args: argparse.Namespace) -> int:
     from interplay.experiments import REGISTRY, experiment_config, run_experiment
-    from interplay.training.experiment import parse_overrides
 
-    if args.data_dir:
-        os.environ[DATA_DIR_ENV] = args.data_dir
-    values = load_config_file(args.config) if args.config else {}
-    if args.name in REGISTRY:
-        values |= parse_overrides(REGISTRY[args.name].Config, args.set)
-    config = experiment_config(args.name, quick=args.quick, values=values)
+    config_class = REGISTRY[args.name].Config
+    layers = _data_dir_layers(config_class, None)
+    if args.config:
+        layers.append(Layer(args.config, load_config_file(args.config)))
+    layers.append(Layer("--set", parse_pairs(args.set), text=True))
+    layers += _data_dir_layers(config_class, args.data_dir)
+    config = experiment_config(args.name, quick=args.quick, layers=layers)
+    check_device(getattr(config, "device", "cpu"))
     try:
         page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh, log=_log)
     except KeyboardInterrupt:
@@ -105,6 +195,10 @@ def _run_experiment(args: argparse.Namespace) -> int:
 
 def _log(line: str) -> None:
     print(f"interplay {line}", file=sys.stderr, flush=True)
+
+
+def _warn(line: str) -> None:
+    print(f"interplay: warning: {line}", file=sys.stderr, flush=True)
 
 
 def _is_main_process() -> bool:
@@ -127,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (InterplayValueError, InterplayTypeError, FileNotFoundError) as error:
         print(f"interplay: error: {error}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -1,124 +1,402 @@
-"""The configuration of a training run: one dataclass, read from flags, TOML or JSON files.
+"""Settings of a run: one declaration per field, one coercion path for every source.
 
-Every field is one ``interplay train`` option (``--batch-size`` for ``batch_size``), one key of
-a config file, and one entry of the run's ``config.json``.
+Every field of a config dataclass declares its help and its bounds or choices once, in its
+metadata (:func:`setting`). :func:`coerce` turns values from any source (a flag, a TOML or JSON
+file, ``--set key=value``, a stored ``config.json``) into the declared types, or raises one error
+naming the key, the value received and what is expected. :func:`resolve_config` layers the
+sources in one order: defaults < stored config (``--resume``) < config file < flags.
+:func:`config_digest` names run folders from every field except :data:`DIGEST_EXCLUDED`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import math
-import os
+import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from interplay.validation import InterplayValueError
+from interplay.validation import InterplayTypeError, InterplayValueError
 
-__all__ = ["TrainConfig", "load_config_file", "config_from_mapping", "add_config_arguments", "DATA_DIR_ENV"]
+__all__ = [
+    "DATA_DIR_ENV", "DIGEST_EXCLUDED", "RESUME_MAY_CHANGE", "Layer", "TrainConfig", "check_device", "check_fields", "coerce",
+    "config_digest", "describe_field", "load_config_file", "parse_pairs", "resolve_config", "resume_conflicts", "setting",
+    "train_setting",
+]
 
 DATA_DIR_ENV = "INTERPLAY_DATA_DIR"
+# Where the data lives and which device runs do not change what a run computes.
+DIGEST_EXCLUDED = frozenset({"device", "data_dir", "download"})
+# A resumed run may be extended by more epochs, and may run elsewhere; nothing else may change.
+RESUME_MAY_CHANGE = DIGEST_EXCLUDED | {"epochs"}
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
 MODELS = ("mlp", "cnn", "resnet18")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "constant")
+DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
 
-def _opt(default, help: str, choices: tuple[str, ...] | None = None):
-    return field(default=default, metadata={"help": help, "choices": choices})
+def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, minimum: float | None = None,
+            above: float | None = None, maximum: float | None = None, below: float | None = None,
+            pattern: str | None = None, expects: str | None = None) -> Any:
+    """A dataclass field that declares its help and the values it accepts.
+
+    Args:
+        default: the default value (a tuple for list-valued fields).
+        help: one line for ``--help`` and the experiment listings.
+        choices: the accepted strings.
+        minimum, above, maximum, below: bounds ``>=``, ``>``, ``<=``, ``<`` on each number.
+        pattern, expects: a full-match regular expression for strings, and its wording.
+
+    Example:
+        >>> @dataclass(frozen=True)
+        ... class Example:
+        ...     epochs: int = setting(3, "training epochs", minimum=1)
+        >>> coerce(Example, {"epochs": "5"}, "--set", text=True)
+        {'epochs': 5}
+    """
+    bounds = {"minimum": minimum, "above": above, "maximum": maximum, "below": below}
+    metadata = {"help": help, "choices": choices, "pattern": pattern, "expects": expects}
+    return field(default=default, metadata=metadata | {k: v for k, v in bounds.items() if v is not None})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that determines a training run; ``interplay train --help`` lists each field."""
 
-    dataset: str = _opt("digits", "data set; digits is embedded and needs no files", DATASETS)
-    data_dir: str | None = _opt(None, f"folder with the data files (default: ${DATA_DIR_ENV})")
-    download: bool = _opt(False, "fetch missing official files into --data-dir (needs a network)")
-    model: str = _opt("mlp", "architecture: mlp, cnn (small CNN) or resnet18 (CIFAR stem)", MODELS)
-    width: int = _opt(0, "model width: hidden units (mlp) or base channels (cnn, resnet18); 0 = model default")
-    epochs: int = _opt(30, "number of training epochs")
-    batch_size: int = _opt(128, "training batch size (global, over all processes)")
-    optimizer: str = _opt("sgd", "optimiser", OPTIMIZERS)
-    lr: float = _opt(0.05, "peak learning rate")
-    momentum: float = _opt(0.9, "momentum (sgd) or beta1 (adam, adamw)")
-    weight_decay: float = _opt(5e-4, "weight decay")
-    schedule: str = _opt("cosine", "learning-rate schedule over the epochs (step: x0.1 at 50% and 75%)", SCHEDULES)
-    label_smoothing: float = _opt(0.0, "label smoothing of the cross-entropy, in [0, 1)")
-    mir_weight: float = _opt(0.0, "weight alpha of the -alpha*MIR loss term on each batch (0 = off)")
-    hdr_weight: float = _opt(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)")
-    seed: int = _opt(0, "seed of initialisation, data order and evaluation subsample")
-    device: str = _opt("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)")
-    metrics_every: int = _opt(0, "record the metrics every this many epochs, and at epoch 0 and the last; 0 = auto (about 10 records per run)")
-    train_eval_samples: int = _opt(5000, "training samples evaluated per record (a fixed seeded subset); 0 = all")
-    eval_batch_size: int = _opt(1000, "batch size of metric evaluation")
-    pairing: str = _opt("sample", "pairing of representations with heads for MIR/HDR", ("sample", "class"))
-    center: bool = _opt(False, "centre representations by the training mean before the metrics")
-    max_exact_size: int = _opt(8192, "largest eigenproblem of the exact metrics; larger falls back to a subsample")
+    dataset: str = setting("digits", "data set; digits is embedded and needs no files", choices=DATASETS)
+    data_dir: str | None = setting(None, "folder with the data files (the command line's default: $" + DATA_DIR_ENV + ")")
+    download: bool = setting(False, "fetch missing official files into --data-dir (needs a network)")
+    model: str = setting("mlp", "architecture: mlp, cnn (small CNN) or resnet18 (CIFAR stem)", choices=MODELS)
+    width: int = setting(0, "model width: hidden units (mlp) or base channels (cnn, resnet18); 0 = model default", minimum=0)
+    epochs: int = setting(30, "number of training epochs", minimum=1)
+    batch_size: int = setting(128, "training batch size (global, over all processes)", minimum=1)
+    optimizer: str = setting("sgd", "optimiser", choices=OPTIMIZERS)
+    lr: float = setting(0.05, "peak learning rate", above=0)
+    momentum: float = setting(0.9, "momentum (sgd) or beta1 (adam, adamw)", minimum=0, below=1)
+    weight_decay: float = setting(5e-4, "weight decay", minimum=0)
+    schedule: str = setting("cosine", "learning-rate schedule over the epochs (step: x0.1 at 50% and 75%)", choices=SCHEDULES)
+    label_smoothing: float = setting(0.0, "label smoothing of the cross-entropy", minimum=0, below=1)
+    mir_weight: float = setting(0.0, "weight alpha of the -alpha*MIR loss term on each batch (0 = off)", minimum=0)
+    hdr_weight: float = setting(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)", minimum=0)
+    seed: int = setting(0, "seed of initialisation, data order and evaluation subsample", minimum=0)
+    device: str = setting("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)",
+                          pattern=DEVICE_PATTERN, expects="auto, cpu, cuda or cuda:N")
+    metrics_every: int = setting(0, "record the metrics every this many epochs, and at epoch 0 and the last; "
+                                    "0 = auto (about 10 records per run)", minimum=0)
+    train_eval_samples: int = setting(5000, "training samples evaluated per record (a fixed seeded subset holding "
+                                            "every class); 0 = all", minimum=0)
+    eval_batch_size: int = setting(1000, "batch size of metric evaluation", minimum=1)
+    pairing: str = setting("sample", "pairing of representations with heads for MIR/HDR", choices=("sample", "class"))
+    center: bool = setting(False, "centre representations by the training mean before the metrics")
+    max_exact_size: int = setting(8192, "largest eigenproblem of the exact metrics; beyond it MIR/HDR are estimated "
+                                        "on this many samples (at least 10 per class)", minimum=1)
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            choices = f.metadata.get("choices")
-            if choices and getattr(self, f.name) not in choices:
-                raise InterplayValueError(f"{f.name} must be one of {', '.join(choices)}; got {getattr(self, f.name)!r}.")
-        positive = ("epochs", "batch_size", "eval_batch_size", "max_exact_size")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise InterplayValueError(f"{name} must be a positive integer; got {getattr(self, name)}.")
-        for name in ("width", "train_eval_samples", "metrics_every"):
-            if getattr(self, name) < 0:
-                raise InterplayValueError(f"{name} must be >= 0 (0 = default/all); got {getattr(self, name)}.")
-        if not self.lr > 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1:
-            raise InterplayValueError(
-                f"lr must be > 0, weight_decay >= 0 and momentum in [0, 1); "
-                f"got lr={self.lr}, weight_decay={self.weight_decay}, momentum={self.momentum}."
-            )
-        for name in ("mir_weight", "hdr_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
-        if not 0 <= self.label_smoothing < 1:
-            raise InterplayValueError(f"label_smoothing must lie in [0, 1); got {self.label_smoothing}.")
+        check_fields(self)
 
     @property
     def record_every(self) -> int:
         """Epochs between records: ``metrics_every``, or about a tenth of the run when it is 0."""
         return self.metrics_every or max(1, round(self.epochs / 10))
 
-    @property
-    def resolved_data_dir(self) -> str | None:
-        """``data_dir``, else the environment variable, else ``None``."""
-        return self.data_dir or os.environ.get(DATA_DIR_ENV)
-
-    def identity(self) -> dict[str, Any]:
-        """The fields that change results (not where data lives or which device runs)."""
-        skip = {"data_dir", "download", "device"}
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
-
     def digest(self) -> str:
-        """Short hash of :meth:`identity`, used to name run folders."""
-        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
+        """Short hash of the fields that change results, naming run folders (:func:`config_digest`)."""
+        return config_digest(self)
 
 
-def config_from_mapping(values: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
-    """A config from a mapping of field names (dashes allowed) to values; unknown keys are an error.
+def train_setting(name: str, default: Any = dataclasses.MISSING, help: str | None = None) -> Any:
+    """The :class:`TrainConfig` field ``name`` for another config: same bounds and help, another default.
 
     Example:
-        >>> config_from_mapping({"batch-size": 64}).batch_size
-        64
+        >>> @dataclass(frozen=True)
+        ... class Example:
+        ...     epochs: int = train_setting("epochs", 4)
+        >>> describe_field(Example, "epochs")
+        ('int >= 1', 4, 'number of training epochs')
     """
-    names = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    clean = {}
+    declared = TrainConfig.__dataclass_fields__[name]
+    metadata = dict(declared.metadata) | ({} if help is None else {"help": help})
+    return field(default=declared.default if default is dataclasses.MISSING else default, metadata=metadata)
+
+
+@functools.cache
+def _types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _bounds_text(metadata) -> str:
+    low = f"[{metadata['minimum']}" if "minimum" in metadata else f"({metadata['above']}" if "above" in metadata else None
+    high = f"{metadata['maximum']}]" if "maximum" in metadata else f"{metadata['below']})" if "below" in metadata else None
+    if low and high:
+        return f" in {low}, {high}"
+    if low:
+        return (" >= " if low[0] == "[" else " > ") + low[1:]
+    if high:
+        return (" <= " if high[-1] == "]" else " < ") + high[:-1]
+    return ""
+
+
+def _expected(kind: Any, metadata, plural: bool = False) -> str:
+    """What a field of type ``kind`` accepts, in words ("an integer >= 1", "a list of numbers in [0, 1)")."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        other = next(a for a in args if a is not type(None))
+        return f"{_expected(other, metadata, plural)} or none"
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a non-empty list of {_expected(args[0], metadata, plural=True)}, like [{_example(args[0])}]"
+        return f"{'lists' if plural else 'a list'} of {len(args)} {_expected(args[0], metadata, plural=True)}"
+    if kind is bool:
+        return "true or false"
+    if kind is str:
+        if metadata.get("choices"):
+            return "one of " + ", ".join(metadata["choices"])
+        return metadata.get("expects") or ("strings" if plural else "a string")
+    noun = {int: ("an integer", "integers"), float: ("a finite number", "finite numbers")}[kind][plural]
+    return noun + _bounds_text(metadata)
+
+
+def _example(kind: Any) -> str:
+    if typing.get_origin(kind) is tuple:
+        return "[" + ", ".join(_example(a) for a in typing.get_args(kind)) + "]"
+    return {int: "0, 1", float: "0.5", str: '"a"'}.get(kind, "0")
+
+
+class _Mismatch(Exception):
+    """A value that does not fit its declared type (the caller words the error)."""
+
+
+def _convert(kind: Any, value: Any, metadata) -> Any:
+    """``value`` as ``kind`` (lists become tuples, integers in float fields floats), bounds checked."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _convert(next(a for a in args if a is not type(None)), value, metadata)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _Mismatch
+        if len(args) == 2 and args[1] is Ellipsis:
+            if not value:
+                raise _Mismatch
+            return tuple(_convert(args[0], v, metadata) for v in value)
+        if len(value) != len(args):
+            raise _Mismatch
+        return tuple(_convert(a, v, metadata) for a, v in zip(args, value))
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise _Mismatch
+        return value
+    if kind is str:
+        valid = isinstance(value, str) and (not metadata.get("choices") or value in metadata["choices"])
+        if not valid or (metadata.get("pattern") and not re.fullmatch(metadata["pattern"], value)):
+            raise _Mismatch
+        return value
+    if isinstance(value, bool) or not isinstance(value, int if kind is int else (int, float)):
+        raise _Mismatch
+    value = kind(value)
+    in_bounds = math.isfinite(value) and all((
+        value >= metadata.get("minimum", -math.inf), value > metadata.get("above", -math.inf),
+        value <= metadata.get("maximum", math.inf), value < metadata.get("below", math.inf),
+    ))
+    if not in_bounds:
+        raise _Mismatch
+    return value
+
+
+def _parse_text(kind: Any, text: str) -> Any:
+    """A typed value from text typed on the command line (``5``, ``true``, ``[0, 1]``)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return None if text.lower() == "none" else _parse_text(next(a for a in args if a is not type(None)), text)
+    if kind is str:
+        return text
+    if kind is bool:
+        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        return words.get(text.strip().lower(), text)
+    try:
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _checked(cls: type, name: str, value: Any, source: str, text: bool = False) -> Any:
+    f = cls.__dataclass_fields__[name]
+    kind = _types(cls)[name]
+    parsed = _parse_text(kind, value) if text and isinstance(value, str) else value
+    try:
+        return _convert(kind, parsed, f.metadata)
+    except _Mismatch:
+        where = f" (from {source})" if source else ""
+        wrong_type = not _is_kind(kind, parsed)
+        error = InterplayTypeError if wrong_type else InterplayValueError
+        raise error(f"{name} must be {_expected(kind, f.metadata)}; got {value!r}{where}.") from None
+
+
+def _is_kind(kind: Any, value: Any) -> bool:
+    """Whether ``value`` has the shape of ``kind``, bounds aside (to choose TypeError or ValueError)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return value is None or any(_is_kind(a, value) for a in args if a is not type(None))
+    if origin is tuple:
+        inner = args[0] if args[-1] is Ellipsis else None
+        return isinstance(value, (list, tuple)) and all(_is_kind(inner or a, v) for a, v in zip(args * len(value), value))
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def coerce(cls: type, values: dict[str, Any], source: str, *, text: bool = False) -> dict[str, Any]:
+    """Check ``values`` against the fields of config class ``cls`` and return them typed.
+
+    Args:
+        cls: a config dataclass whose fields come from :func:`setting` (others are type-checked only).
+        values: field names (dashes allowed) to values.
+        source: where the values come from, named in errors (``run.toml``, ``--set``).
+        text: values are text typed on the command line: ``"5"`` is parsed for an integer field.
+
+    Raises:
+        InterplayValueError: an unknown key, or a value out of bounds or not among the choices.
+        InterplayTypeError: a value of the wrong type (``"ten"`` for an integer).
+
+    Example:
+        >>> coerce(TrainConfig, {"batch-size": 64, "lr": 1}, "run.toml")
+        {'batch_size': 64, 'lr': 1.0}
+        >>> coerce(TrainConfig, {"center": "false"}, "run.toml")
+        Traceback (most recent call last):
+        ...
+        interplay.validation.InterplayTypeError: center must be true or false; got 'false' (from run.toml).
+    """
+    if not isinstance(values, dict):
+        raise InterplayTypeError(f"{source} must hold a table of key = value settings; got a {type(values).__name__}.")
+    names = cls.__dataclass_fields__
+    typed = {}
     for key, value in values.items():
         name = key.replace("-", "_")
         if name not in names:
-            raise InterplayValueError(f"unknown config key {key!r}; valid keys: {', '.join(sorted(names))}.")
-        clean[name] = value
-    return dataclasses.replace(base or TrainConfig(), **clean)
+            raise InterplayValueError(f"unknown config key {key!r} (from {source}); valid keys: {', '.join(sorted(names))}.")
+        typed[name] = _checked(cls, name, value, source, text)
+    return typed
+
+
+def check_fields(config: Any) -> None:
+    """Check every field of a config instance, storing the typed values (lists as tuples).
+
+    Example:
+        >>> TrainConfig(lr=float("inf"))
+        Traceback (most recent call last):
+        ...
+        interplay.validation.InterplayValueError: lr must be a finite number > 0; got inf.
+    """
+    cls = type(config)
+    for name in cls.__dataclass_fields__:
+        object.__setattr__(config, name, _checked(cls, name, getattr(config, name), ""))
+
+
+class Layer(NamedTuple):
+    """One source of config values: where they come from, the values, and whether they are command-line text."""
+
+    source: str
+    values: dict[str, Any]
+    text: bool = False
+
+
+def resolve_config(cls: type, layers: list[Layer]) -> Any:
+    """A config of class ``cls`` from its defaults and ``layers``, later layers winning.
+
+    The command line passes, in this order, the stored config of a resumed run, the config file
+    and the flags, so a flag beats the file and the file beats what was stored.
+
+    Example:
+        >>> resolve_config(TrainConfig, [Layer("run.toml", {"epochs": 3}), Layer("flags", {"epochs": "5"}, text=True)]).epochs
+        5
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged |= coerce(cls, layer.values, layer.source, text=layer.text)
+    return cls(**merged)
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, str]:
+    """``["epochs=3", "seeds=[0, 1]"]`` -> ``{"epochs": "3", "seeds": "[0, 1]"}`` (text, typed by :func:`coerce`).
+
+    Example:
+        >>> parse_pairs(["epochs=3"])
+        {'epochs': '3'}
+    """
+    values = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InterplayValueError(f"--set takes key=value; got {pair!r}.")
+        values[key.strip()] = raw.strip()
+    return values
+
+
+def config_digest(config: Any) -> str:
+    """Short hash of every field of a config dataclass except :data:`DIGEST_EXCLUDED`.
+
+    Example:
+        >>> config_digest(TrainConfig()) == config_digest(TrainConfig(device="cpu", data_dir="elsewhere"))
+        True
+    """
+    identity = {k: v for k, v in dataclasses.asdict(config).items() if k not in DIGEST_EXCLUDED}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def resume_conflicts(stored: Any, requested: Any) -> list[str]:
+    """The fields that differ between a stored config and the one asked for on resume, beyond
+    :data:`RESUME_MAY_CHANGE`, each as ``"name: stored -> requested"``.
+
+    Example:
+        >>> resume_conflicts(TrainConfig(), TrainConfig(epochs=40, lr=0.1))
+        ['lr: 0.05 -> 0.1']
+    """
+    return [
+        f"{f.name}: {getattr(stored, f.name)!r} -> {getattr(requested, f.name)!r}"
+        for f in dataclasses.fields(stored)
+        if f.name not in RESUME_MAY_CHANGE and getattr(stored, f.name) != getattr(requested, f.name)
+    ]
+
+
+def describe_field(cls: type, name: str) -> tuple[str, Any, str]:
+    """Type (with bounds or choices), default and help of one field, for listings."""
+    f = cls.__dataclass_fields__[name]
+    kind = _types(cls)[name]
+    words = typing.get_origin(kind) is tuple or kind in (str, bool) or typing.get_origin(kind) in (typing.Union, types.UnionType)
+    shown = _expected(kind, f.metadata) if words else kind.__name__ + _bounds_text(f.metadata)
+    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    return shown, default, f.metadata.get("help", "")
+
+
+def check_device(name: str) -> None:
+    """Refuse a CUDA device this machine cannot run, before anything is written.
+
+    Example:
+        >>> check_device("cpu")
+    """
+    if not name.startswith("cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA device is visible"
+        raise InterplayValueError(f"device {name!r} needs CUDA, but {why} (torch {torch.__version__}); use --device cpu or auto.")
+    index, count = int(name.partition(":")[2] or 0), torch.cuda.device_count()
+    if index >= count:
+        raise InterplayValueError(f"device {name!r} does not exist; this machine has {count} CUDA device(s), cuda:0 to cuda:{count - 1}.")
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -136,18 +414,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             data = json.loads(path.read_text())
         else:
             raise InterplayValueError(f"config file {path} must end in .toml or .json; got {path.suffix!r}.")
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InterplayValueError(f"config file {path} could not be parsed: {error}.") from error
+    if not isinstance(data, dict):
+        raise InterplayTypeError(f"config file {path} must hold a table of key = value settings; got a {type(data).__name__}.")
     return data.get("config", data)
-
-
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One option per field, with no default so that only what the user typed is seen."""
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} (default: {f.default})"
-        if f.type in ("bool", bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-            continue
-        kind = {"int": int, "float": float}.get(str(f.type), str)
-        parser.add_argument(flag, type=kind, default=None, choices=f.metadata.get("choices"), help=help_text)

@@ -11,7 +11,7 @@ import pytest
 
 from interplay.cli import main
 from interplay.experiments import REGISTRY, experiment_config, run_experiment
-from interplay.training.experiment import Records
+from interplay.experiments.runs import Records
 
 TINY = {
     "dynamics": {"epochs": 2, "seeds": (0, 1)},
@@ -91,24 +91,24 @@ def test_command_line_reports_progress_per_unit(tmp_path, capsys):
 
 
 def test_bad_configs_are_clear_errors(tmp_path, capsys):
-    with pytest.raises(ValueError, match=r"smoothing factors must lie in \[0, 1\); got \[-0.1\]"):
+    with pytest.raises(ValueError, match=r"smoothing must be a non-empty list of finite numbers in \[0, 1\), like \[0.5\]; got \[-0.1\]"):
         experiment_config("label-smoothing", values={"smoothing": [-0.1]})
-    with pytest.raises(ValueError, match=r"sparsities must lie in \[0, 1\); got \[0.5, 1.0\]"):
+    with pytest.raises(ValueError, match=r"sparsities must be .* in \[0, 1\).*; got \[0.5, 1.0\]"):
         experiment_config("pruning", values={"sparsities": [0.5, 1.0]})
     with pytest.raises(ValueError, match="unknown experiment 'mnist'; choose one of dynamics"):
         experiment_config("mnist")
-    with pytest.raises(ValueError, match="unknown config key 'epoch' for dynamics"):
+    with pytest.raises(ValueError, match="unknown config key 'epoch' \\(from the dynamics config\\)"):
         experiment_config("dynamics", values={"epoch": 3})
-    with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
+    with pytest.raises(ValueError, match=r"weights must be a non-empty list of lists of 2 finite numbers >= 0.*; got \[\[0.5, -1.0\]\]"):
         experiment_config("loss-supervised", values={"weights": [[0.5, -1.0]]})
-    with pytest.raises(ValueError, match="label_counts must be positive integers"):
+    with pytest.raises(ValueError, match="label_counts must be a non-empty list of integers >= 1"):
         experiment_config("semi-supervised", values={"label_counts": [0]})
-    with pytest.raises(ValueError, match=r"lambdas must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"lambdas must be a non-empty list of finite numbers in \[0, 1\]"):
         experiment_config("cma", values={"lambdas": [1.5]})
-    with pytest.raises(ValueError, match="shots must be positive integers"):
+    with pytest.raises(ValueError, match="shots must be a non-empty list of integers >= 1"):
         experiment_config("cma", values={"shots": [0, 4]})
     assert main(["experiment", "pruning", "--set", "sparsities=[1.5]"]) == 2
-    assert "sparsities must lie in [0, 1)" in capsys.readouterr().err
+    assert "sparsities must be a non-empty list of finite numbers in [0, 1), like [0.5]; got '[1.5]' (from --set)" in capsys.readouterr().err
 
 
 @pytest.mark.slow

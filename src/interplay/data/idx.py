@@ -105,5 +105,16 @@ def download_idx(name: str, data_dir: str | Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for file in IDX_FILES["train"] + IDX_FILES["test"]:
         target = folder / file
-        if not target.is_file():
-            urllib.request.urlretrieve(MIRRORS[name] + file, target)
+        if target.is_file():
+            continue
+        partial = target.with_suffix(".part")  # a failed download never leaves a file under the real name
+        try:
+            urllib.request.urlretrieve(MIRRORS[name] + file, partial)
+        except (OSError, ValueError) as error:
+            partial.unlink(missing_ok=True)
+            reason = getattr(error, "reason", error)
+            raise DataError(
+                f"could not download {MIRRORS[name] + file} ({reason}); check the network, or copy the official "
+                f"files into {folder} yourself and run again without --download."
+            ) from error
+        partial.replace(target)

@@ -2,18 +2,20 @@
 
 Each module holds ``NAME``, a frozen ``Config`` (CPU-friendly defaults), ``QUICK`` (overrides that
 finish in about a minute), ``run(config, records, run_dir)`` and ``report(run_dir, records)``.
+What they share (the config base, run folders, resumable records) lives beside them in
+:mod:`interplay.experiments.runs`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from interplay.experiments import clustering, cma, dynamics, grokking, label_smoothing, lmc, loss_supervised, pruning, semi_supervised
-from interplay.training.experiment import Records, freeze, prepare_run_dir
+from interplay.config import Layer, resolve_config
+from interplay.experiments.runs import Records, prepare_run_dir
 from interplay.validation import InterplayValueError
 
 __all__ = ["REGISTRY", "run_experiment", "experiment_config"]
@@ -21,18 +23,16 @@ __all__ = ["REGISTRY", "run_experiment", "experiment_config"]
 REGISTRY = {module.NAME: module for module in (dynamics, label_smoothing, pruning, lmc, grokking, clustering, loss_supervised, semi_supervised, cma)}
 
 
-def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] | None = None):
-    """The config of experiment ``name``: defaults, then the quick overrides, then ``values``."""
+def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] | None = None, layers: list[Layer] = ()):
+    """The config of experiment ``name``: defaults, then the quick overrides, then ``values``, then ``layers``.
+
+    Every value is typed and checked by :func:`interplay.config.coerce`.
+    """
     if name not in REGISTRY:
         raise InterplayValueError(f"unknown experiment {name!r}; choose one of {', '.join(REGISTRY)}.")
     module = REGISTRY[name]
-    merged = (dict(module.QUICK) if quick else {}) | (values or {})
-    fields = {f.name for f in dataclasses.fields(module.Config)}
-    unknown = sorted(set(merged) - fields)
-    if unknown:
-        raise InterplayValueError(f"unknown config key {unknown[0]!r} for {name}; valid keys: {', '.join(sorted(fields))}.")
-    merged = {k: freeze(v) for k, v in merged.items()}
-    return module.Config(**merged)
+    first = [Layer("--quick", dict(module.QUICK))] if quick else []
+    return resolve_config(module.Config, [*first, Layer(f"the {name} config", values or {}), *layers])
 
 
 def run_experiment(

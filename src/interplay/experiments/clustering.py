@@ -24,10 +24,11 @@ from scipy.stats import spearmanr
 import torch
 from sklearn.metrics import davies_bouldin_score, silhouette_score
 
+from interplay.config import setting, train_setting
 from interplay.functional import matrix_entropy
 from interplay.probing import tap_features
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records
+from interplay.experiments.runs import ExperimentConfig, Records
 from interplay.training.session import Session
 
 NAME = "clustering"
@@ -36,8 +37,8 @@ PAIRS = [("h_z", "silhouette"), ("h_z", "davies_bouldin"), ("h_w", "silhouette")
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 10  # training epochs per seed; measured after every epoch
-    samples: int = 2000  # seeded test samples on which all measures are computed
+    epochs: int = train_setting("epochs", 10, "training epochs per seed; measured after every epoch")
+    samples: int = setting(2000, "seeded test samples on which all measures are computed", minimum=2)
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "seeds": (0, 1), "samples": 300}

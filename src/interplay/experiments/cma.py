@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from interplay.config import check_fields, setting, train_setting
 from interplay.data import ImageDataset
 from interplay.functional import interplay_metrics
 from interplay.losses import CrossModalAlignmentLoss
@@ -33,7 +34,7 @@ from interplay.models import build_model
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.checkpoint import save_atomic
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest, load_splits
+from interplay.experiments.runs import Records, config_digest, load_splits
 from interplay.training.fixmatch import balanced_labelled
 from interplay.vision_language import VisionLanguage, load_clip, minilm_text_features
 from interplay.validation import InterplayValueError
@@ -45,29 +46,23 @@ PRETRAIN_SCALE = 1 / 0.07  # CLIP's initial logit scale, kept fixed for the enco
 
 @dataclass(frozen=True)
 class Config:
-    dataset: str = "fashion-mnist"  # few-shot data set
-    clip: str = ""  # Hugging Face CLIP checkpoint folder; empty = MiniLM text + image encoder trained here
-    pretrain_dataset: str = "mnist"  # data set the image encoder is trained on (without clip)
-    pretrain_epochs: int = 2  # epochs of that training
-    template: str = "a photo of a {}."  # class prompt
-    shots: tuple[int, ...] = (1, 2, 4, 8, 16)  # labelled images per class
-    lambdas: tuple[float, ...] = (0.0, 0.2, 0.5)  # CMA weights λ in (1 − λ)·CE + λ·CMA; 0 is CE alone
-    steps: int = 100  # fine-tuning steps per run
-    batch_size: int = 32  # images per step (all of them when fewer)
-    lr: float = 1e-3  # Adam learning rate of the fine-tuning
-    test_samples: int = 0  # test images evaluated; 0 = all
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # one few-shot draw and run per seed
-    device: str = "auto"  # cpu, cuda or auto
+    dataset: str = train_setting("dataset", "fashion-mnist", "few-shot data set")
+    clip: str = setting("", "Hugging Face CLIP checkpoint folder; empty = MiniLM text + image encoder trained here")
+    pretrain_dataset: str = train_setting("dataset", "mnist", "data set the image encoder is trained on (without clip)")
+    pretrain_epochs: int = train_setting("epochs", 2, "epochs of that training")
+    template: str = setting("a photo of a {}.", "class prompt; {} is replaced by the class name")
+    shots: tuple[int, ...] = setting((1, 2, 4, 8, 16), "labelled images per class", minimum=1)
+    lambdas: tuple[float, ...] = setting((0.0, 0.2, 0.5), "CMA weights λ in (1 − λ)·CE + λ·CMA; 0 is CE alone", minimum=0, maximum=1)
+    steps: int = setting(100, "fine-tuning steps per run", minimum=1)
+    batch_size: int = train_setting("batch_size", 32, "images per step (all of them when fewer)")
+    lr: float = train_setting("lr", 1e-3, "Adam learning rate of the fine-tuning")
+    test_samples: int = setting(0, "test images evaluated; 0 = all", minimum=0)
+    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), "one few-shot draw and run per seed", minimum=0)
+    device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
-        if not self.seeds or not self.shots or not self.lambdas:
-            raise InterplayValueError("seeds, shots and lambdas must each name at least one value.")
-        if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.shots):
-            raise InterplayValueError(f"shots must be positive integers; got {list(self.shots)}.")
-        if any(not 0 <= lam <= 1 for lam in self.lambdas):
-            raise InterplayValueError(f"lambdas must lie in [0, 1]; got {list(self.lambdas)}.")
-        if min(self.steps, self.batch_size, self.pretrain_epochs) < 1 or self.lr <= 0 or self.test_samples < 0:
-            raise InterplayValueError("steps, batch_size and pretrain_epochs must be >= 1, lr > 0 and test_samples >= 0.")
+        check_fields(self)
         if "{}" not in self.template:
             raise InterplayValueError(f"template must contain '{{}}' where the class name goes; got {self.template!r}.")
 
@@ -93,7 +88,7 @@ def _pretrained(config: Config, records: Records, run_dir: Path, prompts: list[s
     """The vision-language model to fine-tune; the image encoder trained here is saved once and reused on resume."""
     if config.clip:
         return load_clip(config.clip, prompts).to(device)
-    train, test = load_splits(config.pretrain_dataset)
+    train, test = load_splits(config.pretrain_dataset, config.data_dir)
     encoder = build_model("cnn", tuple(train.images.shape[1:]), 384)
     saved = run_dir / "image_encoder.pt"
     if "pretrain" in records.finished and saved.is_file():
@@ -134,7 +129,7 @@ def _evaluate(model: VisionLanguage, test: ImageDataset, samples: int, device) -
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
     device = resolve_device(config.device, Context())
-    train, test = load_splits(config.dataset)
+    train, test = load_splits(config.dataset, config.data_dir)
     smallest = int(torch.bincount(train.labels, minlength=train.num_classes).min())
     if max(config.shots) > smallest:  # checked before any training
         raise InterplayValueError(f"shots {max(config.shots)} asks for more images per class than {config.dataset} "

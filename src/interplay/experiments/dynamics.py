@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from interplay.config import train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
 
 NAME = "dynamics"
@@ -23,7 +24,7 @@ NAME = "dynamics"
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 15  # training epochs per seed; metrics after every epoch
+    epochs: int = train_setting("epochs", 15, "training epochs per seed; metrics after every epoch")
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "seeds": (0, 1), "train_eval_samples": 400}

@@ -26,11 +26,12 @@ from pathlib import Path
 
 import torch
 
+from interplay.config import check_fields, config_digest, setting, train_setting
 from interplay.data.modular import modular_addition
 from interplay.functional import interplay_metrics, matrix_entropy
 from interplay.models.transformer import EmbeddingMLP, OneLayerTransformer
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import Records, config_digest
+from interplay.experiments.runs import Records
 from interplay.validation import InterplayValueError
 
 NAME = "grokking"
@@ -44,24 +45,22 @@ SERIES = (
 
 @dataclass(frozen=True)
 class Config:
-    p: int = 113  # modulus (and number of classes)
-    models: tuple[str, ...] = ("transformer", "mlp")  # which models to train
-    steps: tuple[int, ...] = (10000, 1500)  # full-batch steps, one entry per model
-    lrs: tuple[float, ...] = (1e-3, 3e-3)  # AdamW learning rate, one entry per model
-    train_fractions: tuple[float, ...] = (0.3, 0.5)  # share of the p² pairs used for training, per model
-    eval_every: int = 100  # steps between evaluations
-    weight_decay: float = 1.0  # AdamW weight decay
-    information_samples: int = 1500  # seeded samples per split for MIR/HDR (exact n×n path)
-    seeds: tuple[int, ...] = (0, 1)  # seeds of initialisation and split
+    p: int = setting(113, "modulus (and number of classes)", minimum=3)
+    models: tuple[str, ...] = setting(("transformer", "mlp"), "which models to train", choices=tuple(MODELS))
+    steps: tuple[int, ...] = setting((10000, 1500), "full-batch steps, one entry per model", minimum=1)
+    lrs: tuple[float, ...] = setting((1e-3, 3e-3), "AdamW learning rate, one entry per model", above=0)
+    train_fractions: tuple[float, ...] = setting((0.3, 0.5), "share of the p² pairs used for training, per model", above=0, below=1)
+    eval_every: int = setting(100, "steps between evaluations", minimum=1)
+    weight_decay: float = train_setting("weight_decay", 1.0, "AdamW weight decay")
+    information_samples: int = setting(1500, "seeded samples per split for MIR/HDR (exact n×n path)", minimum=2)
+    seeds: tuple[int, ...] = setting((0, 1), "seeds of initialisation and split", minimum=0)
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.models if m not in MODELS]
-        per_model = {len(self.steps), len(self.lrs), len(self.train_fractions)} == {len(self.models)}
-        if unknown or not per_model or not all(0 < f < 1 for f in self.train_fractions) or self.p < 3:
+        check_fields(self)
+        if {len(self.steps), len(self.lrs), len(self.train_fractions)} != {len(self.models)}:
             raise InterplayValueError(
-                f"models must be among {list(MODELS)} with one steps, lrs and train_fractions entry each, "
-                f"fractions in (0, 1) and p >= 3; got models={list(self.models)}, steps={list(self.steps)}, "
-                f"lrs={list(self.lrs)}, train_fractions={list(self.train_fractions)}, p={self.p}."
+                f"steps, lrs and train_fractions must hold one entry per model; got models={list(self.models)}, "
+                f"steps={list(self.steps)}, lrs={list(self.lrs)}, train_fractions={list(self.train_fractions)}."
             )
 
     def digest(self) -> str:

@@ -16,26 +16,20 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, mean_std, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
-from interplay.validation import InterplayValueError
 
 NAME = "label-smoothing"
 
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 8  # training epochs per run
-    smoothing: tuple[float, ...] = (0.0, 0.1, 0.2, 0.4)  # smoothing factors, each in [0, 1)
-    seeds: tuple[int, ...] = (0, 1)  # seeds per factor
-    record_every: int = 2  # epochs between records (and the last epoch)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        bad = [s for s in self.smoothing if not 0 <= s < 1]
-        if bad or not self.smoothing:
-            raise InterplayValueError(f"smoothing factors must lie in [0, 1); got {list(self.smoothing)}.")
+    epochs: int = train_setting("epochs", 8, "training epochs per run")
+    smoothing: tuple[float, ...] = setting((0.0, 0.1, 0.2, 0.4), "label-smoothing factors compared", minimum=0, below=1)
+    seeds: tuple[int, ...] = setting((0, 1), "seeds per factor", minimum=0)
+    record_every: int = setting(2, "epochs between records (and the last epoch)", minimum=1)
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "smoothing": (0.0, 0.3), "seeds": (0,), "train_eval_samples": 400}

@@ -22,8 +22,9 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import update_bn
 
+from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session, TensorBatches
 from interplay.validation import InterplayValueError
 
@@ -32,17 +33,17 @@ NAME = "lmc"
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 6  # total epochs of each child (counted from initialisation)
-    spawn_epochs: tuple[int, ...] = (0, 1, 2, 4)  # epochs of shared training before the children split
-    points: int = 21  # evaluated points on the path, endpoints included
-    seeds: tuple[int, ...] = (0,)  # initialisation seeds; child data orders use seed + 1000 and + 2000
-    train_eval_samples: int = 2000  # training samples evaluated per point
+    epochs: int = train_setting("epochs", 6, "total epochs of each child (counted from initialisation)")
+    spawn_epochs: tuple[int, ...] = setting((0, 1, 2, 4), "epochs of shared training before the children split, each < epochs", minimum=0)
+    points: int = setting(21, "evaluated points on the path, endpoints included", minimum=2)
+    seeds: tuple[int, ...] = setting((0,), "initialisation seeds; child data orders use seed + 1000 and + 2000", minimum=0)
+    train_eval_samples: int = train_setting("train_eval_samples", 2000, "training samples evaluated per point")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.points < 2 or any(not 0 <= k < self.epochs for k in self.spawn_epochs):
+        if any(not 0 <= k < self.epochs for k in self.spawn_epochs):
             raise InterplayValueError(
-                f"points must be >= 2 and spawn_epochs in [0, epochs={self.epochs}); got {self.points}, {list(self.spawn_epochs)}."
+                f"spawn_epochs must lie in [0, epochs={self.epochs}); got {list(self.spawn_epochs)}."
             )
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from interplay.losses.supervised import check_weight_pairs
+from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
 
 NAME = "loss-supervised"
@@ -25,13 +25,11 @@ NAME = "loss-supervised"
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 8  # training epochs per run
-    weights: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.5, 0.5), (1.0, 0.0), (0.0, 1.0))  # (α, β) settings; (0, 0) is CE alone
-    record_every: int = 2  # epochs between records (and the last epoch)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_weight_pairs(self.weights)
+    epochs: int = train_setting("epochs", 8, "training epochs per run")
+    weights: tuple[tuple[float, float], ...] = setting(
+        ((0.0, 0.0), (0.5, 0.5), (1.0, 0.0), (0.0, 1.0)), "(α, β) weights of the -α·MIR + β·HDR terms; (0, 0) is CE alone", minimum=0
+    )
+    record_every: int = setting(2, "epochs between records (and the last epoch)", minimum=1)
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "weights": ((0.0, 0.0), (1.0, 1.0)), "seeds": (0, 1), "train_eval_samples": 400}

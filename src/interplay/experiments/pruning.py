@@ -19,30 +19,22 @@ from pathlib import Path
 from torch import nn
 from torch.nn.utils import prune
 
+from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.checkpoint import load_checkpoint, save_atomic
-from interplay.training.experiment import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
-from interplay.validation import InterplayValueError
 
 NAME = "pruning"
 
 
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
-    epochs: int = 10  # training epochs of each base model
-    sparsities: tuple[float, ...] = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99)  # fraction of weights removed, in [0, 1)
-    finetune_epochs: int = 1  # epochs of fine-tuning after pruning (constant learning rate)
-    finetune_lr: float = 0.005  # learning rate of the fine-tuning
-    seeds: tuple[int, ...] = (0, 1)  # one base model per seed
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        bad = [s for s in self.sparsities if not 0 <= s < 1]
-        if bad or not self.sparsities:
-            raise InterplayValueError(f"sparsities must lie in [0, 1); got {list(self.sparsities)}.")
-        if self.finetune_epochs < 1:
-            raise InterplayValueError(f"finetune_epochs must be at least 1; got {self.finetune_epochs}.")
+    epochs: int = train_setting("epochs", 10, "training epochs of each base model")
+    sparsities: tuple[float, ...] = setting((0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99), "fractions of weights removed", minimum=0, below=1)
+    finetune_epochs: int = setting(1, "epochs of fine-tuning after pruning (constant learning rate)", minimum=1)
+    finetune_lr: float = setting(0.005, "learning rate of the fine-tuning", above=0)
+    seeds: tuple[int, ...] = setting((0, 1), "one base model per seed", minimum=0)
 
 
 QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "sparsities": (0.0, 0.8, 0.95), "seeds": (0,), "train_eval_samples": 400}

@@ -20,15 +20,14 @@ from pathlib import Path
 
 import torch
 
-from interplay.losses.supervised import check_weight_pairs
+from interplay.config import check_fields, setting, train_setting
 from interplay.models import build_model
 from interplay.probing import probe
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.training.distributed import Context, resolve_device
-from interplay.training.experiment import Records, config_digest, load_splits
+from interplay.experiments.runs import Records, config_digest, load_splits
 from interplay.training.fixmatch import FixMatch, balanced_labelled
 from interplay.training.session import TensorBatches
-from interplay.validation import InterplayValueError
 
 NAME = "semi-supervised"
 NO_FLIP = ("digits", "mnist")  # a mirrored digit is another symbol
@@ -36,32 +35,30 @@ NO_FLIP = ("digits", "mnist")  # a mirrored digit is another symbol
 
 @dataclass(frozen=True)
 class Config:
-    dataset: str = "fashion-mnist"  # data set (digits is embedded)
-    model: str = "cnn"  # mlp, cnn or resnet18
-    width: int = 0  # model width; 0 = model default
-    label_counts: tuple[int, ...] = (40, 250)  # labelled samples, balanced per class
-    weights: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.5, 0.5))  # (α, β) of the MIR/HDR terms; (0, 0) is FixMatch alone
-    steps: int = 400  # training steps per run
-    batch_size: int = 32  # labelled images per step
-    mu: int = 7  # unlabelled images per labelled image
-    threshold: float = 0.95  # pseudo-label confidence threshold
-    lambda_u: float = 1.0  # weight of the unlabelled loss
-    lr: float = 0.03  # peak SGD learning rate
-    weight_decay: float = 5e-4  # weight decay (not on biases and norms)
-    ema_decay: float = 0.99  # decay of the evaluated EMA model (FixMatch's 0.999 suits its 2^20 steps, not 400)
-    eval_every: int = 100  # steps between evaluations (and the last step)
-    test_samples: int = 0  # test images evaluated; 0 = all
-    seeds: tuple[int, ...] = (0, 1, 2)  # one labelled subset and run per seed
-    device: str = "auto"  # cpu, cuda or auto
+    dataset: str = train_setting("dataset", "fashion-mnist")
+    model: str = train_setting("model", "cnn")
+    width: int = train_setting("width")
+    label_counts: tuple[int, ...] = setting((40, 250), "labelled samples, balanced per class", minimum=1)
+    weights: tuple[tuple[float, float], ...] = setting(
+        ((0.0, 0.0), (0.5, 0.5)), "(α, β) of the -α·MIR + β·HDR terms; (0, 0) is FixMatch alone", minimum=0
+    )
+    steps: int = setting(400, "training steps per run", minimum=1)
+    batch_size: int = train_setting("batch_size", 32, "labelled images per step")
+    mu: int = setting(7, "unlabelled images per labelled image", minimum=1)
+    threshold: float = setting(0.95, "pseudo-label confidence threshold", minimum=0, maximum=1)
+    lambda_u: float = setting(1.0, "weight of the unlabelled loss", minimum=0)
+    lr: float = train_setting("lr", 0.03, "peak SGD learning rate")
+    weight_decay: float = train_setting("weight_decay", help="weight decay (not on biases and norms)")
+    ema_decay: float = setting(0.99, "decay of the evaluated EMA model (FixMatch's 0.999 suits its 2^20 steps, not 400)",
+                               minimum=0, below=1)
+    eval_every: int = setting(100, "steps between evaluations (and the last step)", minimum=1)
+    test_samples: int = setting(0, "test images evaluated; 0 = all", minimum=0)
+    seeds: tuple[int, ...] = setting((0, 1, 2), "one labelled subset and run per seed", minimum=0)
+    device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
-        if not self.seeds or not self.label_counts:
-            raise InterplayValueError("seeds and label_counts must each name at least one value.")
-        check_weight_pairs(self.weights)
-        if any(isinstance(c, bool) or not isinstance(c, int) or c <= 0 for c in self.label_counts):
-            raise InterplayValueError(f"label_counts must be positive integers; got {list(self.label_counts)}.")
-        if min(self.steps, self.eval_every, self.batch_size, self.mu) < 1 or self.test_samples < 0:
-            raise InterplayValueError("steps, eval_every, batch_size and mu must be >= 1 and test_samples >= 0.")
+        check_fields(self)
 
     def digest(self) -> str:
         return config_digest(self)
@@ -72,7 +69,7 @@ QUICK = {"dataset": "digits", "model": "mlp", "label_counts": (50,), "steps": 15
 
 
 def _data(config: Config):
-    train, test = load_splits(config.dataset)
+    train, test = load_splits(config.dataset, config.data_dir)
     for count in config.label_counts:  # every count is checked before any training
         balanced_labelled(train.labels, count, train.num_classes, config.seeds[0])
     return train, test

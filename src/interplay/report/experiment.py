@@ -12,17 +12,24 @@ from typing import Any
 
 import matplotlib
 
+from interplay.report.html import format_number
 from interplay.report.page import document
+from interplay.report.plots import FONT, split_colors
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = ["write_csv", "mean_std", "band_figure", "write_page", "summary_table"]
 
 LABELS = {
-    "accuracy": "accuracy", "loss": "loss", "mir": "MIR", "hdr": "HDR", "h_z": "H(Z) (nats)", "h_w": "H(W) (nats)",
-    "mi": "MI (nats)", "nc1": "NC1", "nc2_etf_distance": "NC2 ETF distance", "nc3": "NC3", "nc4": "NC4",
+    "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "MIR (matrix mutual information ratio)",
+    "hdr": "HDR (matrix entropy difference ratio)", "h_z": "H(Z), representations (nats)", "h_w": "H(W), heads (nats)",
+    "mi": "matrix mutual information (nats)", "nc1": "NC1: within-class variability", "nc2_etf_distance": "NC2: distance to simplex ETF",
+    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement",
 }
+PALETTE = plt.get_cmap("tab10").colors
+HEADERS = {"mir": "MIR", "hdr": "HDR", "h_z": "H(Z)", "h_w": "H(W)", "mi": "MI", "nc1": "NC1", "nc2_etf_distance": "NC2", "nc3": "NC3", "nc4": "NC4"}
 REFERENCE_COLUMNS = {"mir": "mir_nc", "h_z": "h_nc", "h_w": "h_nc"}
 
 
@@ -53,42 +60,48 @@ def _grouped(rows, x, column, group):
 def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: str | None = None,
                 style_by: str | None = "split", xlabel: str | None = None, log_columns: tuple[str, ...] = ("nc1", "loss")) -> Path:
     """One panel per column: mean ± std over seeds against ``x``, one line per ``group`` and
-    ``style_by`` value (test solid, train dashed); collapse values drawn where they exist."""
+    ``style_by`` value (train dashed and light, test solid and dark, one hue per group); collapse
+    values drawn and labelled where they exist."""
     ncols = min(3, len(columns))
     nrows = -(-len(columns) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 3.5 * nrows), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     styles = sorted({r.get(style_by) for r in rows}, key=str) if style_by else [None]
-    for axis, column in zip(axes.flat, columns):
-        for s_index, style in enumerate(styles):
-            subset = [r for r in rows if style_by is None or r.get(style_by) == style]
-            for g_index, (g, series) in enumerate(sorted(_grouped(subset, x, column, group).items(), key=lambda kv: str(kv[0]))):
-                xs = sorted(series)
-                stats = [mean_std(series[v]) for v in xs]
-                mean = [m for m, _ in stats]
-                label = " ".join(str(p) for p in (f"{group}={g}" if group else "", style or "") if p)
-                line = "-" if style in (None, "test") else "--"
-                color = colors[g_index % len(colors)] if group else colors[s_index % len(colors)]
-                axis.plot(xs, mean, line, color=color, label=label or None, marker="o", markersize=2)
-                axis.fill_between(xs, [m - s for m, s in stats], [m + s for m, s in stats], color=color, alpha=0.15)
-        ref = REFERENCE_COLUMNS.get(column)
-        value = next((r[ref] for r in rows if ref and r.get(ref) is not None), None)
-        if value is not None:
-            axis.axhline(value, color="black", linestyle=":", linewidth=1.2, label="at collapse")
-        if column == "hdr":
-            axis.axhline(0.0, color="black", linestyle=":", linewidth=1.2)
-        if column in log_columns and all(r.get(column, 1) is None or r.get(column, 1) > 0 for r in rows):
-            axis.set_yscale("log")
-        axis.set_title(LABELS.get(column, column), fontsize=10)
-        axis.set_xlabel(xlabel or x)
-        axis.grid(alpha=0.3)
-        if axis.get_legend_handles_labels()[0]:
-            axis.legend(fontsize=7)
-    for axis in list(axes.flat)[len(columns):]:
-        axis.set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with plt.rc_context(FONT):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+        for axis, column in zip(axes.flat, columns):
+            for s_index, style in enumerate(styles):
+                subset = [r for r in rows if style_by is None or r.get(style_by) == style]
+                for g_index, (g, series) in enumerate(sorted(_grouped(subset, x, column, group).items(), key=lambda kv: str(kv[0]))):
+                    xs = sorted(series)
+                    stats = [mean_std(series[v]) for v in xs]
+                    mean = [m for m, _ in stats]
+                    label = ", ".join(str(p) for p in (f"{group}={g}" if group else "", style or "") if p)
+                    line = "-" if style in (None, "test") else "--"
+                    if group:
+                        color = split_colors(g_index, several=True).get(style, PALETTE[g_index % len(PALETTE)])
+                    else:
+                        color = split_colors(0, several=False).get(style, PALETTE[s_index % len(PALETTE)])
+                    axis.plot(xs, mean, line, color=color, label=label or None, marker="o", markersize=2.5)
+                    axis.fill_between(xs, [m - s for m, s in stats], [m + s for m, s in stats], color=color, alpha=0.15)
+            ref = REFERENCE_COLUMNS.get(column)
+            value = next((r[ref] for r in rows if ref and r.get(ref) is not None), None)
+            if value is not None:
+                axis.axhline(value, color="black", linestyle=":", linewidth=1.4, label=f"at collapse = {value:.4g}")
+            if "hdr" in column.split("_"):
+                axis.axhline(0.0, color="black", linestyle=":", linewidth=1.4, label="0 at collapse")
+            if column in log_columns and all(r.get(column, 1) is None or r.get(column, 1) > 0 for r in rows):
+                axis.set_yscale("log")
+            axis.set_title(LABELS.get(column, column.replace("_", " ")))
+            axis.set_xlabel(xlabel or x.replace("_", " "))
+            if x in ("epoch", "step"):
+                axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axis.grid(alpha=0.3)
+            if axis.get_legend_handles_labels()[0]:
+                axis.legend(fontsize=9)
+        for axis in list(axes.flat)[len(columns):]:
+            axis.set_visible(False)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
     return Path(path)
 
 
@@ -102,10 +115,14 @@ def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str],
         cells = [str(v) for v in key]
         for c in columns:
             values = [r[c] for r in groups[key] if r.get(c) is not None]
-            cells.append("" if not values else "{:.4f} ± {:.4f}".format(*mean_std(values)))
+            cells.append("" if not values else " ± ".join(format_number(v) for v in mean_std(values)))
         cells.append(str(len(groups[key])))
         body.append(cells)
-    return [*keys, *columns, "runs"], body
+    return [*keys, *(HEADERS.get(c, c.replace("_", " ")) for c in columns), "runs"], body
+
+
+def _words(stem: str) -> str:
+    return html.escape(stem.replace("_", " "))
 
 
 def write_page(run_dir: str | Path, title: str, paragraphs: list[str], tables: list[tuple[str, list[str], list[list[str]]]],
@@ -118,7 +135,8 @@ def write_page(run_dir: str | Path, title: str, paragraphs: list[str], tables: l
         parts.append(f"<h2>{html.escape(caption)}</h2><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body]
         parts.append("</table>")
-    parts += [f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>' for p in figures]
+    parts += [f'<figure><img src="{p.name}" alt="{_words(p.stem)}"><figcaption>Figure {i}: {_words(p.stem)}.</figcaption></figure>'
+              for i, p in enumerate(figures, 1)]
     parts.append(f"<h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=1))}</pre>")
     path = run_dir / "report.html"
     path.write_text(document(title, parts))

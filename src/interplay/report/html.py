@@ -1,4 +1,4 @@
-"""An HTML page for one or more runs: a summary table and the figures."""
+"""An HTML page for one or more runs, and a terminal table of a run's final metrics."""
 
 from __future__ import annotations
 
@@ -7,18 +7,40 @@ import json
 from pathlib import Path
 
 from interplay.report.page import document
-from interplay.report.plots import plot_runs
+from interplay.report.plots import CAPTIONS, plot_runs
 from interplay.training.records import read_rows
 
-__all__ = ["build_report", "SUMMARY_COLUMNS"]
+__all__ = ["build_report", "final_table", "format_number", "SUMMARY_COLUMNS"]
 
-SUMMARY_COLUMNS = ["accuracy", "loss", "mir", "mir_nc", "hdr", "h_z", "h_w", "h_nc", "mi", "nc1", "nc2_etf_distance", "nc3", "nc4"]
+# column of metrics.csv -> its header in the summary table
+SUMMARY_COLUMNS = {
+    "accuracy": "accuracy", "loss": "loss", "mir": "MIR", "mir_nc": "MIR at collapse", "hdr": "HDR",
+    "h_z": "H(Z) (nats)", "h_w": "H(W) (nats)", "h_nc": "log(C−1) = H at collapse", "mi": "MI (nats)",
+    "nc1": "NC1", "nc2_etf_distance": "NC2 (ETF distance)", "nc3": "NC3", "nc4": "NC4",
+}
+# metric -> (label on the terminal, column or constant of its value at collapse)
+FINAL_METRICS = {
+    "accuracy": ("accuracy", None), "mir": ("MIR", "mir_nc"), "hdr": ("HDR", 0.0), "h_z": ("H(Z)", "h_nc"),
+    "h_w": ("H(W)", "h_nc"), "nc1": ("NC1", 0.0), "nc2_etf_distance": ("NC2", 0.0), "nc3": ("NC3", 0.0), "nc4": ("NC4", 0.0),
+}
+DIGITS = 4
 
 
-def _cell(value) -> str:
+def format_number(value) -> str:
+    """``value`` with :data:`DIGITS` significant digits, trailing zeros kept; text as it is.
+
+    Example:
+        >>> format_number(0.5), format_number(0.012345), format_number(None)
+        ('0.5000', '0.01235', '')
+    """
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape("" if value is None else str(value))
+        return f"{value:#.{DIGITS}g}".rstrip(".")
+    return "" if value is None else str(value)
+
+
+def _final_rows(rows: list[dict]) -> list[dict]:
+    last = max(r["epoch"] for r in rows)
+    return [r for r in rows if r["epoch"] == last]
 
 
 def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) -> Path:
@@ -39,23 +61,54 @@ def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) 
     figures = plot_runs(runs, out_dir)
     rows = []
     for label, records in runs.items():
-        last = max(r["epoch"] for r in records)
-        for r in records:
-            if r["epoch"] == last:
-                rows.append("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in [label, r["split"], last, *(r.get(c) for c in SUMMARY_COLUMNS)]) + "</tr>")
-    header = "".join(f"<th>{c}</th>" for c in ["run", "split", "epoch", *SUMMARY_COLUMNS])
+        for r in _final_rows(records):
+            cells = [label, r["split"], r["epoch"], *(r.get(c) for c in SUMMARY_COLUMNS)]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(format_number(v))}</td>" for v in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in ["run", "split", "epoch", *SUMMARY_COLUMNS.values()])
     settings = "".join(
         f"<h3>{html.escape(label)}</h3><p>information metrics: {html.escape(str(c.get('information_estimate', 'n/a')))}</p>"
         f"<pre>{html.escape(json.dumps(c.get('config', {}), indent=1))}</pre>"
         for label, c in configs.items()
     )
-    images = "".join(f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>' for p in figures)
-    intro = ("Final evaluation of each run. mir_nc and h_nc are the values at neural collapse for the data set's "
-             "class count; HDR is 0 there. Dashed lines: training data; solid: test data.")
+    images = "".join(
+        f'<figure><img src="{p.name}" alt="{html.escape(CAPTIONS[p.stem])}"><figcaption>Figure {i}. '
+        f"{html.escape(CAPTIONS[p.stem])}</figcaption></figure>"
+        for i, p in enumerate(figures, 1)
+    )
+    intro = (f"Final evaluation of each run, {DIGITS} significant digits. The values at neural collapse are those "
+             "for the data set's class count C: MIR at collapse, and log(C−1) for both entropies; HDR and NC1–NC4 "
+             "are 0 there. In the figures the training subset is drawn dashed and the test set solid, each in its own "
+             "colour; the dotted black lines are the values at collapse.")
     page = document("interplay report", [
-        f"<h1>Information interplay: {html.escape(', '.join(runs))}</h1>", f"<p>{intro}</p>",
+        f"<h1>Information interplay: {html.escape(', '.join(runs))}</h1>", f"<p>{html.escape(intro)}</p>",
         f"<table><tr>{header}</tr>{''.join(rows)}</table>", images, f"<h2>Configurations</h2>{settings}",
     ])
     page_path = out_dir / "report.html"
     page_path.write_text(page)
     return page_path
+
+
+def final_table(run_dir: str | Path) -> str:
+    """The final train and test metrics of a run beside their values at neural collapse, as text.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from interplay.training.records import MetricsLog
+        >>> log = MetricsLog(pathlib.Path(tempfile.mkdtemp()) / "metrics.csv")
+        >>> for split in ("train", "test"):
+        ...     log.append({"epoch": 3, "split": split, "accuracy": 1.0, "mir": 0.5, "mir_nc": 0.9524})
+        >>> print(final_table(log.path.parent))
+        epoch 3       train       test  at collapse
+        accuracy      1.000      1.000
+        MIR          0.5000     0.5000       0.9524
+    """
+    rows = {r["split"]: r for r in _final_rows(read_rows(Path(run_dir) / "metrics.csv"))}
+    any_row = next(iter(rows.values()))
+    lines = [f"{'epoch ' + str(any_row['epoch']):<9}{'train':>10} {'test':>10}  at collapse"]
+    for column, (label, reference) in FINAL_METRICS.items():
+        if column not in any_row:
+            continue
+        value = reference if not isinstance(reference, str) else any_row.get(reference)
+        cells = [format_number(rows.get(split, {}).get(column)) for split in ("train", "test")]
+        lines.append(f"{label:<9}{cells[0]:>10} {cells[1]:>10}  {'0' if value == 0 else format_number(value):>11}".rstrip())
+    return "\n".join(lines)

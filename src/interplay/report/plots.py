@@ -8,18 +8,56 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["FIGURES", "plot_runs"]
+__all__ = ["FIGURES", "CAPTIONS", "FONT", "plot_runs", "split_colors"]
 
-# figure name -> panels of (column, title, log scale); reference lines are added by column.
+# figure name -> panels of (column, axis label, log scale); collapse values are added by column.
 FIGURES = {
     "accuracy_loss": [("accuracy", "accuracy", False), ("loss", "cross-entropy loss", True)],
-    "mir": [("mir", "MIR (matrix mutual information ratio)", False)],
-    "hdr": [("hdr", "HDR (matrix entropy difference ratio)", False)],
-    "entropies": [("h_z", "H(Z), representations (nats)", False), ("h_w", "H(W), heads (nats)", False), ("mi", "matrix mutual information (nats)", False)],
-    "collapse": [("nc1", "NC1 tr(Σ_W Σ_B⁺)/C", True), ("nc2_etf_distance", "NC2 distance to simplex ETF", False), ("nc3", "NC3 self-duality", False), ("nc4", "NC4 mismatch with nearest centre", False)],
+    "mir": [("mir", "MIR", False)],
+    "hdr": [("hdr", "HDR", False)],
+    "entropies": [("h_z", "H(Z) (nats)", False), ("h_w", "H(W) (nats)", False), ("mi", "I(Z; W) (nats)", False)],
+    "collapse": [("nc1", "NC1", True), ("nc2_etf_distance", "NC2", False), ("nc3", "NC3", False), ("nc4", "NC4", False)],
 }
-REFERENCES = {"mir": ("mir_nc", "MIR at collapse"), "h_z": ("h_nc", "log(C−1)"), "h_w": ("h_nc", "log(C−1)"), "hdr": (None, "0 at collapse")}
+CAPTIONS = {
+    "accuracy_loss": "Accuracy and cross-entropy loss on the training subset and the test set.",
+    "mir": "MIR: matrix mutual information ratio between representations and heads; at neural collapse it reaches "
+           "the dotted value for the class count.",
+    "hdr": "HDR: matrix entropy difference ratio between representations and heads; 0 at neural collapse.",
+    "entropies": "Matrix entropies of the representations, H(Z), and of the heads paired with them, H(W), and their "
+                 "matrix mutual information; both entropies reach log(C−1) at neural collapse.",
+    "collapse": "Neural collapse: NC1 within-class variability tr(Σ_W Σ_B⁺)/C, NC2 distance of the class means from a "
+                "simplex ETF, NC3 mismatch between heads and class means, NC4 disagreement with the nearest class "
+                "mean; each is 0 at collapse.",
+}
+TITLES = {
+    "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "matrix mutual information ratio (MIR)",
+    "hdr": "matrix entropy difference ratio (HDR)", "h_z": "entropy of representations", "h_w": "entropy of heads",
+    "mi": "mutual information", "nc1": "NC1: within-class variability", "nc2_etf_distance": "NC2: distance to simplex ETF",
+    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement",
+}
+# column -> (column holding the value at collapse, or a constant; its label)
+COLLAPSE = {"mir": ("mir_nc", "MIR at collapse"), "h_z": ("h_nc", "log(C−1) at collapse"), "h_w": ("h_nc", "log(C−1) at collapse"),
+            "hdr": (0.0, "0 at collapse"), "nc2_etf_distance": (0.0, "0 at collapse"), "nc3": (0.0, "0 at collapse"),
+            "nc4": (0.0, "0 at collapse")}
+FONT = {"font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12, "legend.fontsize": 10, "xtick.labelsize": 11,
+        "ytick.labelsize": 11}
+
+
+def split_colors(index: int, several: bool) -> dict[str, str]:
+    """Colours of the training and test lines of run ``index``: blue and orange for one run, a dark
+    (test) and light (train) shade of one hue per run when several are overlaid.
+
+    Example:
+        >>> split_colors(0, several=False)
+        {'train': '#1f77b4', 'test': '#ff7f0e'}
+    """
+    if not several:
+        return {"train": "#1f77b4", "test": "#ff7f0e"}
+    pairs = plt.get_cmap("tab20").colors
+    dark, light = pairs[(2 * index) % 20], pairs[(2 * index + 1) % 20]
+    return {"test": matplotlib.colors.to_hex(dark), "train": matplotlib.colors.to_hex(light)}
 
 
 def _series(rows, split, column):
@@ -27,13 +65,15 @@ def _series(rows, split, column):
     return [p[0] for p in points], [p[1] for p in points]
 
 
-def _reference(axis, rows, column):
-    key, label = REFERENCES.get(column, (None, None))
+def _collapse_line(axis, rows, column) -> None:
+    """Draw and label the value of ``column`` at neural collapse, where it is known and visible."""
+    key, label = COLLAPSE.get(column, (None, None))
     if label is None:
         return
-    value = 0.0 if key is None else next((r[key] for r in rows if r.get(key) is not None), None)
-    if value is not None:
-        axis.axhline(value, color="black", linestyle=":", linewidth=1.2, label=label)
+    value = key if isinstance(key, float) else next((r[key] for r in rows if r.get(key) is not None), None)
+    if value is None:
+        return
+    axis.axhline(value, color="black", linestyle=":", linewidth=1.4, label=f"{label} = {value:.4g}" if value else label)
 
 
 def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
@@ -45,29 +85,35 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    several = len(runs) > 1
     paths = []
-    for name, panels in FIGURES.items():
-        ncols = 2 if len(panels) == 4 else len(panels)
-        nrows = -(-len(panels) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
-        for axis, (column, title, log) in zip(axes.flat, panels):
-            for i, (label, rows) in enumerate(runs.items()):
-                for split, style in (("train", "--"), ("test", "-")):
-                    x, y = _series(rows, split, column)
-                    if x:
-                        prefix = f"{label} " if len(runs) > 1 else ""
-                        axis.plot(x, y, style, color=colors[i % len(colors)], marker="o", markersize=2.5, label=f"{prefix}{split}")
-            _reference(axis, next(iter(runs.values())), column)
-            if log and all(v is None or v > 0 for rows in runs.values() for v in (r.get(column) for r in rows)):
-                axis.set_yscale("log")
-            axis.set_title(title, fontsize=10)
-            axis.set_xlabel("epoch")
-            axis.grid(alpha=0.3)
-            axis.legend(fontsize=7)
-        fig.tight_layout()
-        path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+    with plt.rc_context(FONT):
+        for name, panels in FIGURES.items():
+            # at most 1300 px wide, so that the page never shrinks a figure and its fonts
+            ncols = 2 if len(panels) == 4 else len(panels)
+            nrows = -(-len(panels) // ncols)
+            fig, axes = plt.subplots(nrows, ncols, figsize=(min(5.6 * ncols, 13.0), 4.2 * nrows), squeeze=False)
+            for axis, (column, label, log) in zip(axes.flat, panels):
+                for i, (run, rows) in enumerate(runs.items()):
+                    colors = split_colors(i, several)
+                    for split, style in (("train", "--"), ("test", "-")):
+                        x, y = _series(rows, split, column)
+                        if x:
+                            prefix = f"{run}, " if several else ""
+                            axis.plot(x, y, style, color=colors[split], marker="o", markersize=3, linewidth=1.8,
+                                      label=f"{prefix}{split}")
+                _collapse_line(axis, next(iter(runs.values())), column)
+                if log and all(v is None or v > 0 for rows in runs.values() for v in (r.get(column) for r in rows)):
+                    axis.set_yscale("log")
+                axis.set_title(TITLES[column])
+                axis.set_xlabel("epoch")
+                axis.set_ylabel(label + (" (log scale)" if axis.get_yscale() == "log" else ""))
+                axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+                axis.grid(alpha=0.3)
+                axis.legend()
+            fig.tight_layout()
+            path = out_dir / f"{name}.png"
+            fig.savefig(path, dpi=100)
+            plt.close(fig)
+            paths.append(path)
     return paths

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import signal
 import tempfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from interplay.validation import InterplayValueError
 
 __all__ = ["save_atomic", "load_checkpoint", "interrupts_deferred", "CHECKPOINT_NAME"]
 
@@ -71,5 +75,15 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_atomic` onto the CPU."""
-    return torch.load(Path(path), map_location="cpu", weights_only=False)
+    """Load a checkpoint written by :func:`save_atomic` onto the CPU.
+
+    Raises:
+        InterplayValueError: the file is truncated or is not a checkpoint.
+    """
+    try:
+        return torch.load(Path(path), map_location="cpu", weights_only=False)
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        raise InterplayValueError(
+            f"checkpoint {path} cannot be read ({str(error).split('. ')[0]}); it is truncated or not a checkpoint. "
+            f"Start the run again with --overwrite."
+        ) from error

@@ -13,13 +13,14 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
 import interplay
-from interplay.config import TrainConfig
+from interplay.config import RESUME_MAY_CHANGE, Layer, TrainConfig, check_device, load_config_file, resolve_config, resume_conflicts
 from interplay.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_atomic
 from interplay.training.distributed import setup
 from interplay.training.records import MetricsLog
@@ -48,22 +49,30 @@ def _metadata(config: TrainConfig, estimate: int | None, num_classes: int, world
 
 
 def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool, overwrite: bool) -> None:
+    """Refuse, before anything is written, a run folder that cannot be used as asked."""
     stored = run_dir / "config.json"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"run folder {run_dir} is a file; pass --out a folder (it is created when missing).")
     if resume:
-        if not (run_dir / CHECKPOINT_NAME).is_file() or not stored.is_file():
-            raise RunError(f"cannot resume {run_dir}: it has no config.json and checkpoint.pt; start it without --resume.")
-        theirs = json.loads(stored.read_text())["digest"]
-        if theirs != config.digest():
-            raise RunError(f"cannot resume {run_dir}: it was made with another config (digest {theirs}, now {config.digest()}).")
+        if not stored.is_file():
+            raise RunError(f"cannot resume {run_dir}: it has no config.json, so no run was started there; start one with --out {run_dir}.")
+        conflicts = resume_conflicts(resolve_config(TrainConfig, [Layer(str(stored), load_config_file(stored))]), config)
+        if conflicts:
+            raise RunError(
+                f"cannot resume {run_dir} with another config ({'; '.join(conflicts)}); on resume only "
+                f"{', '.join(sorted(RESUME_MAY_CHANGE))} may change. Start a new run with another --out instead."
+            )
     elif stored.exists() and not overwrite:
         raise RunError(f"run folder {run_dir} already holds a run; pass --resume {run_dir} to continue it or --overwrite to replace it.")
-    elif overwrite:
-        for name in ("config.json", "metrics.csv", CHECKPOINT_NAME):
-            (run_dir / name).unlink(missing_ok=True)
 
 
-def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False) -> Path:
+def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
+          warn: Callable[[str], None] | None = None) -> Path:
     """Train ``config`` into ``run_dir``, recording the metrics; returns the run folder.
+
+    Every check (device, run folder, data, checkpoint) runs before anything is written. A resumed
+    run without a checkpoint (it failed before its first epoch ended) starts again from epoch 0.
+    ``warn``, when given, receives a line when the information metrics are estimated, not exact.
 
     Example:
         >>> import tempfile
@@ -71,25 +80,41 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
         >>> sorted(p.name for p in run.iterdir())
         ['checkpoint.pt', 'config.json', 'metrics.csv']
     """
+    check_device(config.device)
     context, device = setup(config.device)
     run_dir = Path(run_dir)
     if context.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
         _check_run_dir(run_dir, config, resume, overwrite)
+    state = None
+    if resume and (run_dir / CHECKPOINT_NAME).is_file():
+        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        if state["epoch"] > config.epochs:
+            raise RunError(f"cannot resume {run_dir} with epochs={config.epochs}: it has finished {state['epoch']} epochs; "
+                           f"pass --epochs {state['epoch']} or more.")
     session = Session.create(config, device, context)
     model, optimizer = session.model, session.optimizer
     start, elapsed = 0, 0.0
-    if resume:
-        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start, elapsed = state["epoch"], state["elapsed"]
+    if context.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if overwrite and not resume:
+            for name in ("config.json", "metrics.csv", CHECKPOINT_NAME):
+                (run_dir / name).unlink(missing_ok=True)
     wrapped = session.ddp()
     log = MetricsLog(run_dir / "metrics.csv")
     if context.is_main:
         metadata = _metadata(config, session.information_samples, session.num_classes, context.world)
         (run_dir / "config.json").write_text(json.dumps(metadata, indent=2))
         log.truncate_after(start)
+        if session.information_samples is not None and warn is not None:
+            dim = model.head.in_features
+            needed = dim * min(dim, session.num_classes)
+            warn(f"MIR, HDR, H(Z), H(W) and MI are estimated from the first {session.information_samples} samples of "
+                 f"each split, not exact: the exact path needs size {needed} > max_exact_size={config.max_exact_size}; "
+                 f"pass --max-exact-size {needed} for exact values.")
 
     def record(epoch: int) -> None:
         began = time.perf_counter()

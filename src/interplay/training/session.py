@@ -21,8 +21,13 @@ from interplay.losses import InterplayLoss
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
 from interplay.training.distributed import Context, resolve_device
+from interplay.validation import InterplayValueError
 
-__all__ = ["Session", "TensorBatches", "lr_factor"]
+__all__ = ["Session", "TensorBatches", "lr_factor", "MIN_SAMPLES_PER_CLASS"]
+
+# Fewer samples per class than this make MIR and HDR estimates meaningless (five samples of ten
+# classes give MIR 0.99, above its value at collapse).
+MIN_SAMPLES_PER_CLASS = 10
 
 
 class TensorBatches:
@@ -64,6 +69,20 @@ def _rank_slices(order: torch.Tensor, batch_size: int, context: Context) -> torc
     return torch.cat([context.shard(order[s : s + batch_size]) for s in starts])
 
 
+def _check_evaluation_sizes(config: TrainConfig, train_set: ImageDataset) -> None:
+    """Refuse a training subset that leaves a class out: its class means, NC1 and MIR would be meaningless."""
+    subset = config.train_eval_samples
+    if not subset:
+        return
+    order = torch.randperm(len(train_set.labels), generator=torch.Generator().manual_seed(config.seed))
+    missing = set(range(train_set.num_classes)) - set(train_set.labels[order[:subset]].tolist())
+    if missing:
+        raise InterplayValueError(
+            f"train_eval_samples={subset} leaves {len(missing)} of the {train_set.num_classes} classes out of the seeded "
+            f"training subset; pass --train-eval-samples {MIN_SAMPLES_PER_CLASS * train_set.num_classes} or more (0 = all)."
+        )
+
+
 @dataclass
 class Session:
     """Data, model and optimiser of one run; build it with :meth:`create`."""
@@ -86,9 +105,10 @@ class Session:
         """
         context = context or Context()
         device = resolve_device(config.device, context) if device is None else torch.device(device)
-        data_dir = config.resolved_data_dir
+        data_dir = config.data_dir
         train_set = load_dataset(config.dataset, data_dir=data_dir, split="train", download=config.download)
         test_set = load_dataset(config.dataset, data_dir=data_dir, split="test", download=config.download)
+        _check_evaluation_sizes(config, train_set)
         mean, std = train_set.channel_stats()
         images = {"train": train_set.standardize(mean, std), "test": test_set.standardize(mean, std)}
         torch.manual_seed(config.seed)
@@ -97,6 +117,12 @@ class Session:
         session = cls(config, train_set, test_set, images, model, _optimizer(config, model), device, context)
         dim, classes = model.head.in_features, train_set.num_classes
         if config.pairing == "sample" and dim * min(classes, dim) > config.max_exact_size:
+            if config.max_exact_size < MIN_SAMPLES_PER_CLASS * classes:
+                raise InterplayValueError(
+                    f"max_exact_size={config.max_exact_size} is below the exact size {dim * min(classes, dim)} of this model, "
+                    f"so MIR and HDR would be estimated from {config.max_exact_size} samples, fewer than "
+                    f"{MIN_SAMPLES_PER_CLASS} per class; pass --max-exact-size {MIN_SAMPLES_PER_CLASS * classes} or more."
+                )
             session.information_samples = config.max_exact_size
         return session
 

@@ -9,44 +9,42 @@ resumed run skips finished units and drops the rows of an unfinished one before 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interplay.config import DATA_DIR_ENV, TrainConfig
+from interplay.config import TrainConfig, check_fields, config_digest, setting, train_setting
 from interplay.data import ImageDataset, load_dataset
 from interplay.training.checkpoint import interrupts_deferred
 from interplay.validation import InterplayValueError
 
 __all__ = [
-    "ExperimentConfig", "Records", "prepare_run_dir", "parse_overrides", "append_evaluation", "config_digest", "freeze", "load_splits",
+    "ExperimentConfig", "Records", "prepare_run_dir", "append_evaluation", "config_digest", "load_splits",
 ]
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Training settings shared by the experiments; each experiment adds its own fields."""
+    """Training settings shared by the experiments, declared by :class:`TrainConfig`; each
+    experiment adds its own fields."""
 
-    dataset: str = "fashion-mnist"  # data set (digits is embedded)
-    model: str = "cnn"  # mlp, cnn or resnet18
-    width: int = 0  # model width; 0 = model default
-    epochs: int = 10  # training epochs per run
-    batch_size: int = 128  # training batch size
-    optimizer: str = "sgd"  # sgd, adam or adamw
-    lr: float = 0.05  # peak learning rate (cosine schedule)
-    weight_decay: float = 5e-4  # weight decay
-    train_eval_samples: int = 5000  # training samples evaluated per record
-    seeds: tuple[int, ...] = (0, 1, 2)  # one run per seed
-    device: str = "auto"  # cpu, cuda or auto (CUDA when present)
+    dataset: str = train_setting("dataset", "fashion-mnist")
+    model: str = train_setting("model", "cnn")
+    width: int = train_setting("width")
+    epochs: int = train_setting("epochs", 10, "training epochs per run")
+    batch_size: int = train_setting("batch_size")
+    optimizer: str = train_setting("optimizer")
+    lr: float = train_setting("lr", help="peak learning rate (cosine schedule)")
+    weight_decay: float = train_setting("weight_decay")
+    train_eval_samples: int = train_setting("train_eval_samples")
+    seeds: tuple[int, ...] = setting((0, 1, 2), "one run per seed", minimum=0)
+    device: str = train_setting("device")
+    data_dir: str | None = train_setting("data_dir")
 
     def __post_init__(self) -> None:
-        if not self.seeds:
-            raise InterplayValueError("seeds must name at least one seed; got an empty list.")
-        self.train_config(self.seeds[0])  # validates the shared training fields
+        check_fields(self)
 
     def train_config(self, seed: int, **changes: Any) -> TrainConfig:
         """The :class:`TrainConfig` of one run of this experiment."""
@@ -54,37 +52,8 @@ class ExperimentConfig:
         return TrainConfig(**(shared | {"seed": seed} | changes))
 
     def digest(self) -> str:
-        """Short hash of the config, naming the run folder."""
+        """Short hash of the config, naming the run folder (:func:`interplay.config.config_digest`)."""
         return config_digest(self)
-
-
-def config_digest(config) -> str:
-    """Short hash of a dataclass config."""
-    return hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True).encode()).hexdigest()[:8]
-
-
-def parse_overrides(config_class: type, pairs: list[str]) -> dict[str, Any]:
-    """``["seeds=[0,1]", "epochs=3"]`` -> typed values; an unknown key lists the valid ones."""
-    fields = {f.name: f for f in dataclasses.fields(config_class)}
-    values = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep:
-            raise InterplayValueError(f"--set takes key=value; got {pair!r}.")
-        if key not in fields:
-            raise InterplayValueError(f"unknown config key {key!r}; valid keys: {', '.join(fields)}.")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        values[key] = freeze(value)
-    return values
-
-
-def freeze(value: Any) -> Any:
-    """Lists (from JSON or TOML) as tuples, recursively, so configs stay immutable."""
-    return tuple(freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | None = None, fresh: bool = False) -> Path:
@@ -106,15 +75,14 @@ def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | No
     return path
 
 
-def load_splits(name: str) -> tuple[ImageDataset, ImageDataset]:
-    """The train and test splits of data set ``name``, from the folder in ``$INTERPLAY_DATA_DIR``.
+def load_splits(name: str, data_dir: str | Path | None = None) -> tuple[ImageDataset, ImageDataset]:
+    """The train and test splits of data set ``name``, from the files in ``data_dir`` (none for digits).
 
     Example:
         >>> train, test = load_splits("digits")
         >>> len(train.labels) + len(test.labels)
         1797
     """
-    data_dir = os.environ.get(DATA_DIR_ENV)
     return load_dataset(name, data_dir=data_dir, split="train"), load_dataset(name, data_dir=data_dir, split="test")
 
 
