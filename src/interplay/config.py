@@ -251,8 +251,10 @@ def _is_kind(kind: Any, value: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return value is None or any(_is_kind(a, value) for a in args if a is not type(None))
     if origin is tuple:
-        inner = args[0] if args[-1] is Ellipsis else None
-        return isinstance(value, (list, tuple)) and all(_is_kind(inner or a, v) for a, v in zip(args * len(value), value))
+        if not isinstance(value, (list, tuple)):
+            return False
+        kinds = [args[0]] * len(value) if args[-1] is Ellipsis else args
+        return all(_is_kind(k, v) for k, v in zip(kinds, value))
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
