@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from interplay.experiments import experiment_config, run_experiment
-from interplay.experiments.collapse import NEAR, balanced_subset, half_squared_error
+from interplay.experiments.collapse import NEAR, balanced_subset, evaluate, half_squared_error
 
 COLUMNS = ["loss", "accuracy", "nc1", "nc2_etf_distance", "nc3", "nc4", "mir", "hdr", "h_z", "h_w",
            "mir_centred", "hdr_centred", "mir_class", "hdr_class"]
@@ -54,3 +54,25 @@ def test_balanced_subset_takes_per_class_of_each():
 def test_bad_configs_are_clear_errors(values, match):
     with pytest.raises(ValueError, match=match):
         experiment_config("collapse", values=values)
+
+
+class _ReluFeatures(torch.nn.Module):
+    """A model whose representation of an all-zero input is all zeros (a dead ReLU sample)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = torch.nn.Linear(3, 8, bias=False)
+        self.head = torch.nn.Linear(8, 3)
+
+    def features(self, x):
+        return torch.relu(self.body(x))
+
+
+def test_evaluation_leaves_all_zero_representations_out_of_the_uncentred_reading(generator):
+    torch.manual_seed(0)
+    images = torch.randn(30, 3, generator=generator)
+    images[0] = 0.0
+    labels = torch.arange(30) % 3
+    row = evaluate(_ReluFeatures(), {"train": (images, labels)}, half_squared_error, 3)["train"]
+    assert row["zero_rows"] >= 1
+    assert all(0 <= row[k] <= 1 for k in ("mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class"))

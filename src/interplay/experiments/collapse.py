@@ -140,7 +140,7 @@ def evaluate(model: nn.Module, data, loss_fn, num_classes: int) -> dict[str, dic
                 "": interplay_metrics(features[alive], labels[alive], weight),
                 # Centred by hand: interplay_metrics rejects all-zero rows before it would centre them.
                 "_centred": interplay_metrics(features - features.mean(0), labels, weight),
-                "_class": interplay_metrics(features, labels, weight, pairing="class", center=True),
+                "_class": interplay_metrics(features - features.mean(0), labels, weight, pairing="class"),
             }
             rho = _mean_cosine(features, labels, num_classes)
             shared = nc_reference(num_classes, cosine=min(max(rho, -1 / (num_classes - 1)), 0.999))
