@@ -142,4 +142,6 @@ def test_neural_collapse_against_the_oracle(batch):
     for key, value in result.as_dict().items():
         if key.startswith("nc") and key != "nc4":
             assert math.isfinite(value), key
-            assert value == pytest.approx(want[key], rel=1e4 * eps, abs=1e4 * eps), key
+            # NC1 divides by the between-class scatter: its rounding grows with NC1 itself.
+            rel = 1e4 * eps * (1 + abs(want["nc1"]) if key == "nc1" else 1)
+            assert value == pytest.approx(want[key], rel=rel, abs=1e4 * eps), key

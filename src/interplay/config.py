@@ -158,7 +158,7 @@ def _expected(kind: Any, metadata, plural: bool = False) -> str:
         return "true or false"
     if kind is str:
         if metadata.get("choices"):
-            return "one of " + ", ".join(metadata["choices"])
+            return "one of " + ", ".join(choice or "''" for choice in metadata["choices"])
         return metadata.get("expects") or ("strings" if plural else "a string")
     noun = {int: ("an integer", "integers"), float: ("a finite number", "finite numbers")}[kind][plural]
     return noun + _bounds_text(metadata)

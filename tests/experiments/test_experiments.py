@@ -26,6 +26,7 @@ TINY = {
     "loss-supervised": {"epochs": 2, "seeds": (0,)},
     "semi-supervised": {"steps": 20, "eval_every": 10, "label_counts": (20,), "seeds": (0,)},
     "cma": {"shots": (1, 2), "steps": 5, "seeds": (0,), "test_samples": 200, "pretrain_epochs": 1},
+    "collapse": {"epochs": 2, "record_every": 1, "per_class": 20, "shuffled_loss": "mse"},
 }
 FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
@@ -37,6 +38,7 @@ FIGURES = {
     "loss-supervised": ["loss_supervised.png"],
     "semi-supervised": ["semi_supervised_20.png"],
     "cma": ["cma.png", "image_encoder.pt"],
+    "collapse": ["readings.png", "versus_nc1.png", "collapse.png", "calibration.png", "calibration.csv"],
 }
 
 
@@ -127,7 +129,7 @@ def test_cifar_config_files_are_valid():
     from interplay.config import load_config_file
 
     files = sorted((Path(__file__).parents[2] / "configs" / "cifar10").glob("*.toml"))
-    assert len(files) == 8
+    assert len(files) == 9
     for path in files:
         config = experiment_config(path.stem, values=load_config_file(path))
         assert config.dataset == "cifar10" and getattr(config, "model", "resnet18") == "resnet18"

@@ -232,7 +232,11 @@ def interplay_metrics(
         >>> bool(torch.isclose(result.mir, nc_reference(4).mir)), round(float(result.hdr), 6)
         (True, 0.0)
     """
-    features = check_features(features, "features")
+    features = check_features(features, "features", allow_zero_rows=True)
+    center = check_center(center, features.shape[1])
+    if pairing == "sample" and center is False:
+        # A zero row has no direction; class means and centred rows are checked where they are formed.
+        check_features(features, "features")
     head_weight = check_head_weight(head_weight, features.shape[1])
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)
@@ -240,7 +244,6 @@ def interplay_metrics(
     dt = resolve_dtype(features, dtype)
     n, d = features.shape
     num_classes = head_weight.shape[0]
-    center = check_center(center, d)
     differentiable = torch.is_grad_enabled() and (features.requires_grad or head_weight.requires_grad)
     present = _present_classes(torch.bincount(labels, minlength=num_classes))
     centred = center is not False
