@@ -59,6 +59,7 @@ class TrainConfig:
     pairing: str = _opt("sample", "pairing of representations with heads for MIR/HDR", ("sample", "class"))
     center: bool = _opt(False, "centre representations by the training mean before the metrics")
     max_exact_size: int = _opt(8192, "largest eigenproblem of the exact metrics; larger falls back to a subsample")
+    tensorboard: bool = _opt(False, "also write the records as TensorBoard scalars into RUN_DIR/tensorboard (pip install 'interplay[tensorboard]')")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -96,7 +97,7 @@ class TrainConfig:
 
     def identity(self) -> dict[str, Any]:
         """The fields that change results (not where data lives or which device runs)."""
-        skip = {"data_dir", "download", "device"}
+        skip = {"data_dir", "download", "device", "tensorboard"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
     def digest(self) -> str:
