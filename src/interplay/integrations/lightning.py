@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 
-import lightning.pytorch as pl
 import torch
 from torch import nn
 
@@ -28,6 +27,13 @@ from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.integrations.recording import EvaluationRecorder, check_options, flat_values, labels_of
 from interplay.probing import find_head, tap_features
 from interplay.validation import InterplayValueError, check_num_classes
+
+try:
+    import lightning.pytorch as pl
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(
+        f"interplay.integrations.lightning needs PyTorch Lightning ({error}); install it with pip install 'interplay[lightning]'."
+    ) from None
 
 __all__ = ["InterplayCallback"]
 

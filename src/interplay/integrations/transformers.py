@@ -20,11 +20,17 @@ from contextlib import ExitStack
 
 import torch
 from torch import nn
-from transformers import Trainer, TrainerCallback
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.integrations.recording import EvaluationRecorder, check_options, flat_values
 from interplay.probing import find_head, tap_features
+
+try:
+    from transformers import Trainer, TrainerCallback
+except ModuleNotFoundError as error:
+    raise ModuleNotFoundError(
+        f"interplay.integrations.transformers needs transformers ({error}); install it with pip install 'interplay[transformers]'."
+    ) from None
 
 __all__ = ["InterplayCallback"]
 
