@@ -10,8 +10,9 @@ For a sequence classification model the representation is the input of the class
 (e.g. BERT's pooled output), read by a forward hook while the trainer evaluates; the labels are
 the ``labels`` the trainer passes to the model. After each ``Trainer.evaluate`` it logs
 ``interplay/eval/mir``, ``.../hdr``, ``.../h_z``, ``.../h_w``, ``.../h_joint``, ``.../mi``,
-``.../nc1`` … ``.../nc4``, ``.../n``, ``.../mir_nc`` and ``.../h_nc``, and adds them to the
-metrics that ``evaluate`` returns. The model's outputs and modes are left as they are.
+``.../nc1`` … ``.../nc4``, ``.../n``, ``.../mir_nc`` and ``.../h_nc`` (``interplay/eval_<name>/``
+for each set of a dict of evaluation sets), and adds them to the metrics that ``evaluate``
+returns. The model's outputs and modes are left as they are.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class InterplayCallback(TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if self._recorder is None:
             return
-        values = flat_values(self._recorder.compute(), f"{self.prefix}/eval")
+        # Trainer names each evaluation set's metrics "<metric_key_prefix>_runtime", ...: "eval", "eval_<name>".
+        split = next((k.removesuffix("_runtime") for k in metrics or {} if k.endswith("_runtime")), "eval")
+        values = flat_values(self._recorder.compute(), f"{self.prefix}/{split}")
         self._recorder = None
         if metrics is not None:
             metrics.update(values)
