@@ -33,7 +33,7 @@ __all__ = [
 
 DATA_DIR_ENV = "INTERPLAY_DATA_DIR"
 # Where the data lives and which device runs do not change what a run computes.
-DIGEST_EXCLUDED = frozenset({"device", "data_dir", "download"})
+DIGEST_EXCLUDED = frozenset({"device", "data_dir", "download", "tensorboard"})
 # A resumed run may be extended by more epochs, and may run elsewhere; nothing else may change.
 RESUME_MAY_CHANGE = DIGEST_EXCLUDED | {"epochs"}
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
@@ -98,6 +98,8 @@ class TrainConfig:
     center: bool = setting(False, "centre representations by the training mean before the metrics")
     max_exact_size: int = setting(8192, "largest eigenproblem of the exact metrics; beyond it MIR/HDR are estimated "
                                         "on this many samples (at least 10 per class)", minimum=1)
+    tensorboard: bool = setting(False, "also write the records as TensorBoard scalars into RUN_DIR/tensorboard "
+                                       "(pip install 'interplay[tensorboard]')")
 
     def __post_init__(self) -> None:
         check_fields(self)

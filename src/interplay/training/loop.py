@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 import interplay
 from interplay.config import RESUME_MAY_CHANGE, Layer, TrainConfig, check_device, load_config_file, resolve_config, resume_conflicts
+from interplay.integrations.tensorboard import TensorBoardWriter
 from interplay.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_atomic
 from interplay.training.distributed import setup
 from interplay.training.records import MetricsLog
@@ -105,6 +106,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
                 (run_dir / name).unlink(missing_ok=True)
     wrapped = session.ddp()
     log = MetricsLog(run_dir / "metrics.csv")
+    board = TensorBoardWriter(run_dir / "tensorboard", purge_step=start + 1 if start else 0) if config.tensorboard and context.is_main else None
     if context.is_main:
         metadata = _metadata(config, session.information_samples, session.num_classes, context.world)
         (run_dir / "config.json").write_text(json.dumps(metadata, indent=2))
@@ -122,10 +124,13 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
         for split, result in results.items():
             row = {"epoch": epoch, "split": split, "lr": optimizer.param_groups[0]["lr"], "train_time": round(elapsed, 3),
                    "eval_time": round((time.perf_counter() - began) / len(results), 3)}
+            row |= result.as_row() | session.reference()
             if context.is_main:
-                log.append(row | result.as_row() | session.reference())
+                log.append(row)
                 for warning in result.warnings:
                     tqdm.write(f"interplay: warning: epoch {epoch}, {split}: recorded as NaN: {warning}", file=sys.stderr)
+            if board is not None:
+                board.append(row)
 
     if start == 0:
         record(0)

@@ -1,0 +1,60 @@
+"""TensorBoard scalars of ``interplay train --tensorboard``, written beside ``metrics.csv``.
+
+Install with ``pip install 'interplay[tensorboard]'``, then watch a run live with
+``tensorboard --logdir RUN_DIR/tensorboard``.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+from interplay.validation import InterplayValueError
+
+__all__ = ["TensorBoardWriter", "scalars_of"]
+
+
+def scalars_of(row: dict[str, Any]) -> dict[str, float]:
+    """The finite numbers of one ``metrics.csv`` row, named ``<split>/<column>``.
+
+    Example:
+        >>> scalars_of({"epoch": 3, "split": "test", "mir": 0.5, "method": "class-blocks", "nc4": None})
+        {'test/mir': 0.5}
+    """
+    split = row.get("split", "all")
+    return {
+        f"{split}/{key}": float(value)
+        for key, value in row.items()
+        if key != "epoch" and isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    }
+
+
+class TensorBoardWriter:
+    """Appends the rows of ``metrics.csv`` as TensorBoard scalars at step ``row["epoch"]``.
+
+    Args:
+        log_dir: the event-file folder.
+        purge_step: the first epoch written by this run (0 for a new one, the first redone epoch
+            when resuming): events of earlier writers from this step on are dropped.
+    """
+
+    def __init__(self, log_dir: str | Path, *, purge_step: int | None = None) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as error:
+            raise InterplayValueError(
+                f"--tensorboard needs the tensorboard package, which is not installed ({error}); "
+                "install it with pip install 'interplay[tensorboard]' or run without --tensorboard."
+            ) from None
+        self.writer = SummaryWriter(str(log_dir), purge_step=purge_step)
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one row's numbers and flush, so that a running TensorBoard shows them at once."""
+        for tag, value in scalars_of(row).items():
+            self.writer.add_scalar(tag, value, global_step=int(row["epoch"]))
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,56 @@
+"""The recorder behind the callbacks equals the one-shot functions on the concatenated batches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from interplay import interplay_metrics, neural_collapse
+from interplay.integrations.recording import EvaluationRecorder, check_options, flat_values
+from interplay.validation import InterplayValueError
+
+N, D, C = 150, 6, 4
+
+
+@pytest.fixture
+def data():
+    g = torch.Generator().manual_seed(3)
+    features = torch.randn(N, D, generator=g) + 2 * torch.randn(C, D, generator=g)[torch.arange(N) % C]
+    head = nn.Linear(D, C)
+    return features, torch.arange(N) % C, head
+
+
+@pytest.mark.parametrize("pairing, center", [("sample", False), ("class", False), ("class", True)])
+def test_batches_equal_the_one_shot_functions(data, pairing, center):
+    features, labels, head = data
+    recorder = EvaluationRecorder(head, pairing=pairing, center=center)
+    for part in torch.arange(N).split(37):
+        recorder.update(features[part], labels[part])
+    values = recorder.compute()
+    info = interplay_metrics(features, labels, head.weight.detach(), pairing=pairing, center=center)
+    collapse = neural_collapse(features, labels, head.weight.detach(), bias=head.bias.detach())
+    for key in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr"):
+        assert values[key] == pytest.approx(float(getattr(info, key)), abs=1e-9), key
+    for key in ("nc1", "nc2_etf_distance", "nc3", "nc4"):
+        assert values[key] == pytest.approx(float(getattr(collapse, key)), abs=1e-9), key
+    assert values["n"] == N
+
+
+def test_given_centres_are_used_for_nc4(data):
+    features, labels, head = data
+    centres = torch.randn(C, D, generator=torch.Generator().manual_seed(4))  # not the data's own means
+    recorder = EvaluationRecorder(head, class_means=centres)
+    recorder.update(features, labels)
+    predictions = (features @ head.weight.detach().T + head.bias.detach()).argmax(1)
+    nearest = torch.cdist(features, centres).argmin(1)
+    assert recorder.compute()["nc4"] == pytest.approx(float((predictions != nearest).double().mean()), abs=1e-12)
+
+
+def test_errors_name_the_fix(data):
+    features, labels, head = data
+    with pytest.raises(InterplayValueError, match="the head saw 3 representations but the batch has 4 labels"):
+        EvaluationRecorder(head).update(features[:3], labels[:4])
+    with pytest.raises(InterplayValueError, match="use pairing='class' with center=True"):
+        check_options("sample", True)
+    assert flat_values({"mir": 0.25, "nc4": None}, "p") == {"p/mir": 0.25}
