@@ -89,7 +89,7 @@ def test_resume_may_extend_but_not_change_the_run(tmp_path, capsys):
     assert main(["train", *config, "--out", str(out)]) == 0
     capsys.readouterr()
     err = one_line_error(["train", "--resume", str(out), "--epochs", "2", "--width", "16"], capsys)
-    assert "with another config (width: 8 -> 16); on resume only data_dir, device, download, epochs may change" in err
+    assert "with another config (width: 8 -> 16); on resume only data_dir, device, download, epochs, tensorboard may change" in err
     assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
     assert '"epochs": 2' in (out / "config.json").read_text()
     assert "it has finished 2 epochs; pass --epochs 2 or more" in one_line_error(["train", "--resume", str(out), "--epochs", "1"], capsys)

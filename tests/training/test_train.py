@@ -118,7 +118,7 @@ def test_existing_run_is_not_overwritten_and_resume_checks_the_config(tmp_path, 
     before = (out / "metrics.csv").read_text()
     assert "pass --resume" in run_error(["train", *config], capsys)
     assert (out / "metrics.csv").read_text() == before
-    assert "with another config (lr: 0.05 -> 0.5); on resume only data_dir, device, download, epochs may change" in run_error(["train", "--resume", str(out), "--epochs", "2", "--lr", "0.5"], capsys)
+    assert "with another config (lr: 0.05 -> 0.5); on resume only data_dir, device, download, epochs, tensorboard may change" in run_error(["train", "--resume", str(out), "--epochs", "2", "--lr", "0.5"], capsys)
     assert main(["train", *config, "--overwrite"]) == 0
 
 
