@@ -28,6 +28,7 @@ from interplay.functional.entropy import (
 )
 from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
 from interplay.functional.information import PairEntropies, row_pair_entropies
+from interplay.functional.stochastic import rows_of_second_moments, stochastic_entropies
 from interplay.validation import (
     InterplayValueError,
     check_center,
@@ -45,9 +46,11 @@ __all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "inter
 class InterplayResult:
     """Entropies (nats), mutual information and ratios between representations and heads.
 
-    ``method`` names the exact computation of the joint entropy: ``"gram"`` (n×n Hadamard Gram),
-    ``"kronecker"`` (row-wise Kronecker feature map), ``"class-blocks"`` (per-class factored
-    blocks, see the module docstring) or ``"class-means"`` (C×C, class pairing).
+    ``method`` names the computation of the joint entropy: exactly by ``"gram"`` (n×n Hadamard
+    Gram), ``"kronecker"`` (row-wise Kronecker feature map), ``"class-blocks"`` (per-class factored
+    blocks, see the module docstring) or ``"class-means"`` (C×C, class pairing); or
+    ``"stochastic"`` (:mod:`interplay.functional.stochastic`), which sets the standard errors
+    ``se_*`` and the ``seed`` (``None`` for exact methods; HDR needs no joint entropy: its error is 0).
     """
 
     h_z: torch.Tensor
@@ -61,6 +64,11 @@ class InterplayResult:
     pairing: str
     center: bool
     method: str
+    se_h_joint: float | None = None
+    se_mi: float | None = None
+    se_mir: float | None = None
+    se_hdr: float | None = None
+    seed: int | None = None
 
     def as_dict(self) -> dict[str, float | int | str | bool]:
         """Plain Python values, for logging and CSV rows."""
@@ -143,8 +151,15 @@ def interplay_compute(
     pairing: str,
     center: bool,
     max_exact_size: int = MAX_EXACT_SIZE,
+    method: str = "exact",
+    tolerance: float = 0.005,
+    seed: int = 0,
 ) -> InterplayResult:
-    """Entropies, MI, MIR and HDR from the statistics of the whole data (no eigenvectors of n×n)."""
+    """Entropies, MI, MIR and HDR from the statistics of the whole data (no eigenvectors of n×n).
+
+    ``method``, ``tolerance`` and ``seed`` as in :func:`interplay_metrics`; ``"auto"`` is exact
+    when the (r·s)-sided block eigenproblem fits ``max_exact_size``.
+    """
     counts, sums, second = stats
     num_classes = counts.shape[0]
     present = _present_classes(counts)
@@ -171,6 +186,9 @@ def interplay_compute(
     _, basis, kept = _numerical_range(head_gram)
     factor = basis * kept.sqrt()  # (C', r): factor @ factor.T == head_gram
     s, r = projection.shape[1], factor.shape[1]
+    if method == "stochastic" or (method == "auto" and r * s > max_exact_size):
+        rows, row_labels = rows_of_second_moments(second)
+        return _estimated(rows, row_labels, heads, counts, num_classes, pairing, center, tolerance, seed)
     check_exact_size(
         r * s,
         max_exact_size,
@@ -189,6 +207,15 @@ def interplay_compute(
     return _result(entropies, n, num_classes, pairing, center, "class-blocks")
 
 
+def _estimated(rows, labels, heads, counts, num_classes, pairing, center, tolerance, seed) -> InterplayResult:
+    entropies, estimate = stochastic_entropies(rows, labels, heads, counts, tolerance=tolerance, seed=seed)
+    result = _result(entropies, int(counts.sum()), num_classes, pairing, center, "stochastic")
+    result.se_h_joint = result.se_mi = estimate.standard_error
+    result.se_mir = estimate.standard_error / float(torch.minimum(entropies.h_x, entropies.h_y))
+    result.se_hdr, result.seed = 0.0, seed
+    return result
+
+
 def _result(e: PairEntropies, n: int, num_classes: int, pairing: str, center: bool, method: str) -> InterplayResult:
     return InterplayResult(e.h_x, e.h_y, e.h_joint, e.mi, e.mir, e.hdr, n, num_classes, pairing, center, method)
 
@@ -202,6 +229,9 @@ def interplay_metrics(
     center: bool | torch.Tensor = False,
     dtype: torch.dtype | None = torch.float64,
     max_exact_size: int = MAX_EXACT_SIZE,
+    method: str = "exact",
+    tolerance: float = 0.005,
+    seed: int = 0,
 ) -> InterplayResult:
     """Matrix entropies, mutual information, MIR and HDR between representations and heads.
 
@@ -215,10 +245,17 @@ def interplay_metrics(
             given (d,) mean (a tensor, e.g. the training set's), or not (``False``).
         dtype: dtype of the computation; ``None`` keeps the input's.
         max_exact_size: largest matrix side to diagonalise.
+        method: for sample pairing, ``"exact"``; ``"stochastic"`` (the joint entropy by stochastic
+            Lanczos quadrature with a standard error, :mod:`interplay.functional.stochastic`;
+            not differentiable); or ``"auto"``: exact when ``min(n, d·min(C, d)) <=
+            max_exact_size``, else the estimator. Class pairing is always exact (C×C).
+        tolerance: requested standard error of MIR for the estimator.
+        seed: seed of the estimator; equal seeds give equal results.
 
     Returns:
         An :class:`InterplayResult` with h_z, h_w, h_joint, mi, mir, hdr, n, num_classes and
-        the exact method used. With autograd enabled on the inputs, the result is differentiable.
+        the method used (with standard errors and the seed for the estimator). With autograd
+        enabled on the inputs, an exact result is differentiable.
 
     Raises:
         ValueError: mismatched shapes, non-finite values, zero rows, labels out of range or of a
@@ -245,7 +282,10 @@ def interplay_metrics(
     n, d = features.shape
     num_classes = head_weight.shape[0]
     differentiable = torch.is_grad_enabled() and (features.requires_grad or head_weight.requires_grad)
-    present = _present_classes(torch.bincount(labels, minlength=num_classes))
+    counts = torch.bincount(labels, minlength=num_classes)  # (C,)
+    present = _present_classes(counts)
+    method = check_method(method)
+    exact = method == "exact" or (method == "auto" and min(n, d * min(present.numel(), d)) <= max_exact_size)
     centred = center is not False
     with full_precision(features):
         if pairing == "class":
@@ -255,9 +295,22 @@ def interplay_metrics(
         if centred:
             # A sample equal to the mean has no direction; refuse it rather than divide by zero.
             x = check_features(center_rows(x, center), "features after centring")
+        if not exact:
+            heads = normalize_rows(head_weight.detach().to(dt))  # (C, d)
+            return _estimated(normalize_rows(x.detach()), labels, heads, counts, num_classes, pairing, centred, tolerance, seed)
         if not differentiable and n > d * present.numel():
             stats = interplay_update(x, labels, num_classes, pairing=pairing, center=False, dtype=dt)
             return interplay_compute(stats, head_weight, pairing=pairing, center=centred, max_exact_size=max_exact_size)
         heads = normalize_rows(head_weight.to(dt))  # (C, d)
-        entropies, method = row_pair_entropies(normalize_rows(x), heads[labels], max_exact_size, names=("features", "head_weight"))
-    return _result(entropies, n, num_classes, pairing, centred, method)
+        entropies, used = row_pair_entropies(normalize_rows(x), heads[labels], max_exact_size, names=("features", "head_weight"))
+    return _result(entropies, n, num_classes, pairing, centred, used)
+
+
+METHODS = ("auto", "exact", "stochastic")
+
+
+def check_method(method) -> str:
+    """Check ``method``: one of ``"auto"``, ``"exact"``, ``"stochastic"``."""
+    if method not in METHODS:
+        raise InterplayValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    return method
