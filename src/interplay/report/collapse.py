@@ -55,11 +55,7 @@ def reading_figure(rows: list[dict], path: str | Path) -> Path:
             axis.set_title(f"{metric.upper()}, {title}", fontsize=10)
             axis.set_xlabel("epoch")
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, axes, path)
 
 
 def _curves(axis, curves, column, label_prefix=""):
@@ -95,11 +91,7 @@ def versus_nc1_figure(rows: list[dict], curves: list[dict], path: str | Path) ->
             axis.set_xlabel("NC1")
             axis.set_title(f"{metric.upper()}, {title}", fontsize=10)
             axis.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, axes, path)
 
 
 def calibration_figure(curves: list[dict], path: str | Path, points: list[dict] | None = None, *, centred: bool = True) -> Path:
@@ -126,6 +118,15 @@ def calibration_figure(curves: list[dict], path: str | Path, points: list[dict] 
         axis.set_title(f"{metric.upper()} of collapse class means plus noise ({reading} sample pairing)", fontsize=10)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def _save(fig, axes, path) -> Path:
+    """Legend on the first panel, then write and close the figure."""
+    axes[0, 0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
