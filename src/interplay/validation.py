@@ -29,6 +29,7 @@ __all__ = [
     "check_psd_eigenvalues",
     "check_max_exact_size",
     "check_center",
+    "check_no_zero_rows",
 ]
 
 PAIRINGS = ("sample", "class")
@@ -95,8 +96,20 @@ def check_features(
     if x.shape[1] < 1:
         raise InterplayValueError(f"{name} must have at least one column; got shape {tuple(x.shape)}.")
     _check_finite(x, name)
+    if not allow_zero_rows:
+        check_no_zero_rows(x, name)
+    return x
+
+
+def check_no_zero_rows(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Refuse all-zero rows of an (n, d) matrix: they have no direction to normalise.
+
+    Example:
+        >>> check_no_zero_rows(torch.ones(2, 3), "x").shape
+        torch.Size([2, 3])
+    """
     zero = (x == 0).all(dim=1)
-    if not allow_zero_rows and bool(zero.any()):
+    if bool(zero.any()):
         rows = torch.nonzero(zero).flatten()[:5].tolist()
         raise InterplayValueError(
             f"{name} must not contain all-zero rows (they cannot be L2-normalised); "

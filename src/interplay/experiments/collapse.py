@@ -135,9 +135,8 @@ def evaluate(model: nn.Module, data, loss_fn, num_classes: int) -> dict[str, dic
             alive = features.abs().sum(1) > 0
             readings = {
                 "": interplay_metrics(features[alive], labels[alive], weight),
-                # Centred by hand: interplay_metrics rejects all-zero rows before it would centre them.
-                "_centred": interplay_metrics(features - features.mean(0), labels, weight),
-                "_class": interplay_metrics(features - features.mean(0), labels, weight, pairing="class"),
+                "_centred": interplay_metrics(features, labels, weight, center=True),
+                "_class": interplay_metrics(features, labels, weight, pairing="class", center=True),
             }
             rho = _mean_cosine(features, labels, num_classes)
             shared = nc_reference(num_classes, cosine=min(max(rho, -1 / (num_classes - 1)), 0.999))

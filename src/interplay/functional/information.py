@@ -53,10 +53,7 @@ class PairEntropies(NamedTuple):
         return (self.h_x - self.h_y).abs() / larger
 
     def _check_positive(self, h: torch.Tensor, ratio: str) -> None:
-        # An eigen-solve of an n×n Gram leaves rounding of order n·eps in each entropy, so a
-        # denominator below that is a rank-one Gram whose ratio would be noise divided by noise.
-        eps = torch.finfo(h.dtype).eps
-        tol = max(1e3, 50 * self.size) * eps
+        tol = entropy_resolution(self.size, h.dtype)
         if float(h.detach()) > tol:
             return
         side = self.names[0] if float(self.h_x.detach()) <= float(self.h_y.detach()) else self.names[1]
@@ -66,6 +63,19 @@ class PairEntropies(NamedTuple):
             f"({tol:.2g} nats): all rows of {side} point in one direction (a rank-one Gram)."
             f"{advice} Use the mutual information itself, or check for a collapsed representation."
         )
+
+
+def entropy_resolution(size: int, dtype: torch.dtype) -> float:
+    """The smallest matrix entropy distinguishable from 0 for an (size, size) Gram in ``dtype``.
+
+    An eigen-solve leaves rounding of order size·eps in each entropy, so a ratio whose
+    denominator lies below this is noise divided by noise (a rank-one Gram).
+
+    Example:
+        >>> entropy_resolution(10, torch.float64) < 1e-12
+        True
+    """
+    return max(1e3, 50 * size) * torch.finfo(dtype).eps
 
 
 def pair_entropies(x, y, *, dtype: torch.dtype | None, max_exact_size: int) -> PairEntropies:

@@ -36,6 +36,7 @@ from interplay.validation import (
     check_head_weight,
     check_labels,
     check_max_exact_size,
+    check_no_zero_rows,
     check_pairing,
 )
 
@@ -273,7 +274,7 @@ def interplay_metrics(
     center = check_center(center, features.shape[1])
     if pairing == "sample" and center is False:
         # A zero row has no direction; class means and centred rows are checked where they are formed.
-        check_features(features, "features")
+        check_no_zero_rows(features, "features")
     head_weight = check_head_weight(head_weight, features.shape[1])
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)

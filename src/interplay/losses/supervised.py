@@ -9,7 +9,7 @@ from torch import nn
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
-from interplay.functional.information import row_pair_entropies
+from interplay.functional.information import entropy_resolution, row_pair_entropies
 from interplay.validation import InterplayValueError, check_features, check_head_weight, check_labels
 
 __all__ = ["InterplayLoss", "check_weight", "check_weight_pairs"]
@@ -101,7 +101,7 @@ class InterplayLoss(nn.Module):
             w = normalize_rows(heads.to(dtype))[labels] * alive  # (n, d)
             e, _ = row_pair_entropies(z, w, MAX_EXACT_SIZE, check=False, total=alive.sum().clamp_min(1))
             # One live class, or a rank-one Gram: the ratios are 0/0; mask them without a host sync.
-            defined = torch.minimum(e.h_x, e.h_y) > max(1e3, 50 * z.shape[0]) * torch.finfo(dtype).eps
+            defined = torch.minimum(e.h_x, e.h_y) > entropy_resolution(z.shape[0], dtype)
             one = torch.ones_like(e.h_x)
             if self.use_ratios:
                 gain = e.mi / torch.where(defined, torch.minimum(e.h_x, e.h_y), one)
