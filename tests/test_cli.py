@@ -141,8 +141,9 @@ TINY = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8"]
     (["train", "--weight-decay", "nan"], "weight_decay must be a finite number >= 0; got 'nan' (from --weight-decay)."),
     (["train", "--epochs", "ten"], "epochs must be an integer >= 1; got 'ten' (from --epochs)."),
     (["train", "--train-eval-samples", "5"], "of the 10 classes out of the seeded training subset; pass --train-eval-samples 100 or more"),
-    (["train", "--max-exact-size", "5", "--width", "32"], "MIR and HDR would be estimated from 5 samples, fewer than 10 per class; "
-                                                           "pass --max-exact-size 100 or more."),
+    (["train", "--max-exact-size", "1"], "max_exact_size must be an integer >= 2; got '1' (from --max-exact-size)."),
+    (["train", "--method", "fast"], "method must be one of auto, exact, stochastic; got 'fast' (from --method)."),
+    (["train", "--tolerance", "0"], "tolerance must be a finite number > 0; got '0' (from --tolerance)."),
     (["train", "--dataset", "mnist"], "mnist needs its data files: pass --data-dir or set INTERPLAY_DATA_DIR"),
     (["train", "--no-such-flag"], "unrecognized arguments: --no-such-flag; see interplay --help"),
     (["experiment", "nope"], "argument NAME: invalid choice: 'nope'"),
@@ -207,9 +208,9 @@ def test_estimated_information_metrics_warn_on_the_terminal(tmp_path, capsys):
     assert main(["train", *TINY, "--width", "32", "--max-exact-size", "100", "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     warning = [line for line in err.splitlines() if line.startswith("interplay: warning: ")]
-    assert warning == ["interplay: warning: MIR, HDR, H(Z), H(W) and MI are estimated from the first 100 samples of each "
-                       "split, not exact: the exact path needs size 320 > max_exact_size=100; pass --max-exact-size 320 "
-                       "for exact values."]
+    # 100 training samples fit the exact n×n path; the 359 test samples do not (block side 9·32 = 288 > 100).
+    assert warning == ["interplay: warning: MIR, HDR and MI of the test split are stochastic estimates over all 359 samples "
+                       "(the exact eigenproblem exceeds max_exact_size=100); the se_* columns give their standard errors."]
 
 
 def test_train_ends_with_final_metrics_beside_collapse_values(tmp_path, capsys):

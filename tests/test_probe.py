@@ -55,14 +55,19 @@ def test_cached_and_second_pass_agree_and_model_mode_is_restored(generator):
     assert model.training
 
 
-def test_subsample_estimate(generator):
+def test_stochastic_estimate_uses_every_sample(generator):
     model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4))
-    loader, x, y = batches(generator)
-    result = probe(model, loader, information_samples=40)
+    loader, x, y = batches(generator, n=400, size=64)
+    result = probe(model, loader, method="stochastic", seed=5)
     with torch.no_grad():
-        features = model[1](model[0](x[:40]))
-    assert result.estimate == "subsample:40"
-    assert result.information.mir.item() == pytest.approx(interplay_metrics(features, y[:40], model[2].weight).mir.item(), abs=1e-9)
+        features = model[1](model[0](x))
+    exact = reference.sample_pairing(features.double(), y, model[2].weight.detach().double())
+    row = result.as_row()
+    assert (result.estimate, result.information.n, result.information.seed) == ("stochastic", 400, 5)
+    # A problem this small (at most 4·8 rows) stops at max_probes above the tolerance; the error stated holds.
+    assert 0 < row["se_mir"] < 0.02 and abs(row["mir"] - exact["mir"]) <= 4 * row["se_mir"]
+    assert row["hdr"] == pytest.approx(exact["hdr"], abs=1e-9)
+    assert probe(model, loader).as_row()["se_mir"] == 0.0
 
 
 def test_head_cannot_be_found():

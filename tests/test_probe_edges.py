@@ -159,9 +159,11 @@ def test_empty_loader_and_bad_options(generator):
     x, y = data(generator)
     with pytest.raises(ValueError, match="the loader yielded no samples"):
         probe(model, [])
-    for bad in (0, 1, -5, 2.5, True):
-        with pytest.raises(ValueError, match="information_samples must be None"):
-            probe(model, [(x, y)], information_samples=bad)
+    with pytest.raises(ValueError, match="method must be one of auto, exact, stochastic"):
+        probe(model, [(x, y)], method="subsample")
+    for bad in (0, -1e-3, float("nan"), True):
+        with pytest.raises(ValueError, match="tolerance must be a positive number"):
+            probe(model, [(x, y)], tolerance=bad)
     with pytest.raises(ValueError, match="undefined must be 'raise' or 'nan'"):
         probe(model, [(x, y)], undefined="skip")
 

@@ -86,7 +86,7 @@ class TrainConfig:
     label_smoothing: float = setting(0.0, "label smoothing of the cross-entropy", minimum=0, below=1)
     mir_weight: float = setting(0.0, "weight alpha of the -alpha*MIR loss term on each batch (0 = off)", minimum=0)
     hdr_weight: float = setting(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)", minimum=0)
-    seed: int = setting(0, "seed of initialisation, data order and evaluation subsample", minimum=0)
+    seed: int = setting(0, "seed of initialisation, data order, evaluation subset and estimator", minimum=0)
     device: str = setting("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)",
                           pattern=DEVICE_PATTERN, expects="auto, cpu, cuda or cuda:N")
     metrics_every: int = setting(0, "record the metrics every this many epochs, and at epoch 0 and the last; "
@@ -96,8 +96,10 @@ class TrainConfig:
     eval_batch_size: int = setting(1000, "batch size of metric evaluation", minimum=1)
     pairing: str = setting("sample", "pairing of representations with heads for MIR/HDR", choices=("sample", "class"))
     center: bool = setting(False, "centre representations by the training mean before the metrics")
-    max_exact_size: int = setting(8192, "largest eigenproblem of the exact metrics; beyond it MIR/HDR are estimated "
-                                        "on this many samples (at least 10 per class)", minimum=1)
+    max_exact_size: int = setting(8192, "largest eigenproblem of the exact metrics", minimum=2)
+    method: str = setting("auto", "MIR/HDR on all evaluated samples: exact, stochastic (an estimate with a standard "
+                                  "error), or auto (exact when it fits max_exact_size)", choices=("auto", "exact", "stochastic"))
+    tolerance: float = setting(0.005, "requested standard error of MIR when it is estimated", above=0)
     tensorboard: bool = setting(False, "also write the records as TensorBoard scalars into RUN_DIR/tensorboard "
                                        "(pip install 'interplay[tensorboard]')")
 

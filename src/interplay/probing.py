@@ -10,10 +10,11 @@ from torch import nn
 
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.functional.interplay import InterplayResult, interplay_metrics
+from interplay.functional.interplay import InterplayResult
 from interplay.heads import find_head, head_weight, model_logits, split_batch, tap_features
 from interplay.metrics import InformationInterplay, NeuralCollapse
-from interplay.training.distributed import all_gather, all_sum
+from interplay.metrics.information import MEMORY_BUDGET
+from interplay.training.distributed import all_sum
 from interplay.validation import InterplayValueError
 
 __all__ = ["probe", "find_head", "ProbeResult", "tap_features"]
@@ -25,9 +26,9 @@ class ProbeResult:
 
     ``class_means`` (C, d) are the data's class means, e.g. for NC4 on a test set;
     ``mean`` (d,) is its mean representation. ``estimate`` says how the information metrics
-    were computed: ``"exact"`` (all samples, streamed or, with ``information_samples`` >= n, one-shot)
-    or ``"subsample:<m>"`` (the first m samples), or ``"undefined"``. ``warnings`` says why any
-    metric is NaN (only with ``undefined="nan"``).
+    were computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
+    ``information``), or ``"undefined"``. ``warnings`` says why any metric is NaN (only with
+    ``undefined="nan"``).
     """
 
     loss: float
@@ -45,6 +46,9 @@ class ProbeResult:
         info = self.information.as_dict()
         row = {"loss": self.loss, "accuracy": self.accuracy, "n": self.n, "n_information": self.information.n, "estimate": self.estimate}
         row |= {k: info[k] for k in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr", "method")}
+        # An exact value has no sampling error; an undefined one has no error to state.
+        error = {"exact": 0.0, "stochastic": None, "undefined": float("nan")}[self.estimate]
+        row |= {f"se_{k}": info[f"se_{k}"] if error is None else error for k in ("h_joint", "mi", "mir", "hdr")}
         row |= {k: v for k, v in self.collapse.as_dict().items() if k.startswith("nc")}
         return row
 
@@ -140,7 +144,11 @@ def probe(
     center: bool = False,
     class_means: torch.Tensor | None = None,
     max_exact_size: int = MAX_EXACT_SIZE,
-    information_samples: int | None = None,
+    method: str = "auto",
+    tolerance: float = 0.005,
+    seed: int = 0,
+    storage: str = "auto",
+    memory_budget: int = MEMORY_BUDGET,
     cache_bytes: int = 2**28,
     batch_fn: Callable | None = None,
     per_token: bool = False,
@@ -169,8 +177,12 @@ def probe(
         head: the final layer or its name; found automatically when ``None``.
         pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
         class_means: (C, d) centres for NC4.
-        information_samples: compute the information metrics on the first this many samples
-            only (a one-shot exact value on a subsample, >= 2); ``None`` uses all of them.
+        method, tolerance, seed: as in :func:`interplay.interplay_metrics`; the default ``"auto"``
+            computes exactly when the exact path fits ``max_exact_size`` and otherwise estimates
+            the joint entropy from all samples, with standard errors in the result.
+        storage, memory_budget: what the information metric keeps and the bytes it may take (see
+            :class:`~interplay.metrics.InformationInterplay`); ``"features"`` suits a split with
+            fewer samples than the block eigenproblem's side.
         cache_bytes: memory allowed for keeping the first pass instead of running a second one.
         batch_fn: maps a batch to ``(inputs, labels)``, e.g. for dict batches; a dict of inputs is
             passed as ``model(**inputs)``.
@@ -192,7 +204,7 @@ def probe(
         >>> result.n, result.information.method, result.collapse.nc4 is not None
         (60, 'class-blocks', True)
     """
-    _check_options(information_samples, undefined)
+    _check_undefined(undefined)
     automatic = head is None
     head = find_head(model, head)
     weight = head_weight(head).detach().double()  # (C, d)
@@ -218,19 +230,16 @@ def probe(
             class_means = own_means if class_means is None else class_means
         center_arg = mean if (center and pairing == "sample") else center
         info = InformationInterplay(
-            num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, skip_zero_rows=True
+            num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, method=method,
+            tolerance=tolerance, seed=seed, storage=storage, memory_budget=memory_budget, skip_zero_rows=True,
         )
         collapse = NeuralCollapse(num_classes, dim, class_means=class_means.double())
         info, collapse = info.to(device), collapse.to(device)
-        kept: list[tuple[torch.Tensor, torch.Tensor]] = []
         loss_sum, correct, len_seen = 0.0, 0, 0
         for features, outputs, logits, labels in batches if batches is not None else reader:
             len_seen += labels.shape[0]
             collapse.update(features, labels, weight, logits=outputs)
-            if information_samples is None:
-                info.update(features, labels, weight)
-            elif sum(len(k[1]) for k in kept) < information_samples:
-                kept.append((features, labels))
+            info.update(features, labels, weight)
             loss_sum += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
             correct += int((logits.argmax(1) == labels).sum())
     finally:
@@ -241,14 +250,8 @@ def probe(
     warnings: list[str] = []
 
     def information_now() -> tuple[InterplayResult, str]:
-        if information_samples is None:
-            return info.compute(), "exact"
-        features = torch.cat(all_gather(torch.cat([k[0] for k in kept])))[:information_samples]
-        labels = torch.cat(all_gather(torch.cat([k[1] for k in kept])))[:information_samples]
-        keep = (features != 0).any(dim=1)  # (m,) dead representations cannot be normalised
-        features, labels = features[keep], labels[keep]
-        result = interplay_metrics(features, labels, weight, pairing=pairing, center=center_arg, max_exact_size=max_exact_size)
-        return result, "exact" if labels.shape[0] + int((~keep).sum()) == n else f"subsample:{features.shape[0]}"
+        result = info.compute()
+        return result, "stochastic" if result.method == "stochastic" else "exact"
 
     information, estimate = _or_undefined(
         information_now, undefined, warnings, (InterplayResult.undefined(int(n), num_classes, pairing, bool(center)), "undefined")
@@ -258,14 +261,7 @@ def probe(
     return ProbeResult(loss_sum / n, correct / n, int(n), information, nc, means, mean, estimate, warnings)
 
 
-def _check_options(information_samples, undefined) -> None:
-    if information_samples is not None and (
-        isinstance(information_samples, bool) or not isinstance(information_samples, int) or information_samples < 2
-    ):
-        raise InterplayValueError(
-            f"information_samples must be None (all samples) or an int >= 2; got {information_samples!r}. "
-            "Matrix entropies of fewer than two samples are not defined."
-        )
+def _check_undefined(undefined) -> None:
     if undefined not in ("raise", "nan"):
         raise InterplayValueError(f"undefined must be 'raise' or 'nan'; got {undefined!r}.")
 

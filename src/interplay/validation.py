@@ -266,6 +266,18 @@ def check_max_exact_size(value: Any) -> int:
     return int(value)
 
 
+def check_tolerance(value: Any) -> float:
+    """Check the requested standard error of MIR for the stochastic estimator: a positive number.
+
+    Example:
+        >>> check_tolerance(0.005)
+        0.005
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) or value <= 0:
+        raise InterplayValueError(f"tolerance must be a positive number (the standard error of MIR); got {value!r}.")
+    return float(value)
+
+
 def check_center(center: Any, dim: int) -> bool | torch.Tensor:
     """Check ``center``: a bool, or a finite (dim,) mean to subtract (tensor or numpy array).
 

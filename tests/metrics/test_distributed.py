@@ -29,11 +29,11 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
     features, labels, heads = make_data()
     shard = torch.arange(N)[rank::world]  # uneven shards on purpose (301 samples)
     results = {}
-    for pairing in ("sample", "class"):
-        metric = InformationInterplay(C, D, pairing=pairing)
+    for name, options in {"sample": {}, "class": {"pairing": "class"}, "features": {"storage": "features"}}.items():
+        metric = InformationInterplay(C, D, **options)
         for part in shard.split(40):
             metric.update(features[part], labels[part], heads)
-        results[pairing] = metric.compute().mir.item()
+        results[name] = metric.compute().mir.item()
     collapse = NeuralCollapse(C, D)
     collapse.update(features[shard], labels[shard], heads)
     results["nc1"] = collapse.compute().nc1.item()
@@ -49,6 +49,7 @@ def test_two_processes_equal_one(tmp_path):
     features, labels, heads = make_data()
     expected = {
         "sample": interplay_metrics(features, labels, heads).mir.item(),
+        "features": interplay_metrics(features, labels, heads).mir.item(),
         "class": interplay_metrics(features, labels, heads, pairing="class").mir.item(),
         "nc1": neural_collapse(features, labels, heads).nc1.item(),
     }

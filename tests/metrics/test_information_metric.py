@@ -113,3 +113,53 @@ def test_zero_rows_are_skipped_on_request(generator):
     assert result.mir.item() == pytest.approx(expected["mir"], abs=1e-9)
     with pytest.raises(ValueError, match="all-zero rows"):
         InformationInterplay(3, 4).update(with_zeros, labels, heads)
+
+
+@pytest.mark.parametrize("method", ["exact", "stochastic"])
+def test_features_storage_equals_moments_storage(method, generator):
+    features, labels, heads = data(400, 6, 5, generator)
+    metrics = {s: InformationInterplay(5, 6, storage=s, method=method, seed=3) for s in ("moments", "features")}
+    for part in random_split(400, generator):
+        for metric in metrics.values():
+            metric.update(features[part], labels[part], heads)
+    moments, kept = (m.compute() for m in metrics.values())
+    one_shot = interplay_metrics(features, labels, heads, method=method, seed=3)
+    assert kept.method == one_shot.method and kept.mir.item() == pytest.approx(one_shot.mir.item(), abs=1e-12)
+    assert kept.se_mir == one_shot.se_mir
+    # Both feed the same estimator; the stochastic values differ only within their standard errors.
+    bound = 1e-9 if method == "exact" else 4 * (moments.se_mir + kept.se_mir)
+    assert abs(moments.mir.item() - kept.mir.item()) <= bound
+    assert (moments.method, moments.seed) == (("class-blocks", None) if method == "exact" else ("stochastic", 3))
+
+
+def test_storage_follows_the_memory_budget(generator):
+    features, labels, heads = data(100, 8, 4, generator)
+    assert InformationInterplay(4, 8).storage == "moments"
+    small = InformationInterplay(4, 8, memory_budget=8 * 4 * 8 * 8 - 1)  # one byte short of the moments
+    assert small.storage == "features"
+    small.update(features[:30], labels[:30], heads)  # 8·30·8 = 1,920 bytes
+    with pytest.raises(ValueError, match=r"31 samples of dimension 8 need 1,984 bytes \(8·n·d\) > memory_budget=1,983; raise"):
+        InformationInterplay(4, 8, memory_budget=1983).update(features[:31], labels[:31], heads)
+    with pytest.raises(ValueError, match=r"second moments need 2,048 bytes \(8·C·d²\) > memory_budget=10; use storage='features'"):
+        InformationInterplay(4, 8, storage="moments", memory_budget=10)
+    with pytest.raises(ValueError, match="storage must be one of auto, moments, features"):
+        InformationInterplay(4, 8, storage="disk")
+    with pytest.raises(ValueError, match="tolerance must be a positive number"):
+        InformationInterplay(4, 8, tolerance=0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        InformationInterplay(4, 8, method="fast")
+
+
+def test_auto_estimates_beyond_max_exact_size(generator):
+    features, labels, heads = data(600, 12, 6, generator)
+    metric = InformationInterplay(6, 12, method="auto", max_exact_size=40, seed=1)
+    metric.update(features, labels, heads)
+    result = metric.compute()
+    exact = reference.sample_pairing(features, labels, heads)
+    assert result.method == "stochastic" and result.seed == 1 and 0 < result.se_mir < 0.02
+    assert abs(result.mir.item() - exact["mir"]) <= 4 * result.se_mir + 1e-6
+    assert result.hdr.item() == pytest.approx(exact["hdr"], abs=1e-9)
+    exact_metric = InformationInterplay(6, 12, max_exact_size=40)
+    exact_metric.update(features, labels, heads)
+    with pytest.raises(ValueError, match="max_exact_size"):
+        exact_metric.compute()

@@ -136,9 +136,17 @@ def test_interplay_loss_terms_in_training(tmp_path, capsys):
     assert "hdr_weight must be a finite number >= 0; got '-1' (from --hdr-weight)" in run_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)
 
 
-def test_too_large_for_the_exact_path_falls_back_to_a_subsample(tmp_path):
-    out = tmp_path / "fallback"
-    assert main(["train", "--epochs", "1", "--width", "32", "--max-exact-size", "100", "--out", str(out)]) == 0
-    assert "first 100 samples" in (out / "config.json").read_text()
-    rows = read_rows(out / "metrics.csv")
-    assert {r["estimate"] for r in rows} == {"subsample:100"} and {r["n"] for r in rows} == {1438, 359}
+def test_too_large_for_the_exact_path_is_estimated_on_all_samples(tmp_path):
+    runs = {}
+    for name, flags in {"estimated": ["--max-exact-size", "100"], "exact": []}.items():
+        assert main(["train", "--epochs", "1", "--width", "32", *flags, "--out", str(tmp_path / name)]) == 0
+        runs[name] = read_rows(tmp_path / name / "metrics.csv")
+    assert "max_exact_size=100, else the stochastic estimate" in (tmp_path / "estimated" / "config.json").read_text()
+    for estimated, exact in zip(runs["estimated"], runs["exact"]):
+        assert (estimated["estimate"], estimated["method"], exact["estimate"], exact["se_mir"]) == ("stochastic", "stochastic", "exact", 0.0)
+        assert estimated["n_information"] == exact["n_information"] == estimated["n"] in (1438, 359)
+        assert 0 < estimated["se_mir"] <= 0.005 and estimated["se_hdr"] == 0.0
+        assert abs(estimated["mir"] - exact["mir"]) <= 4 * estimated["se_mir"]
+        assert estimated["hdr"] == pytest.approx(exact["hdr"], abs=1e-9)
+
+

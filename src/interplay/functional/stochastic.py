@@ -29,7 +29,7 @@ import torch
 
 from interplay.functional.entropy import entropy_from_eigenvalues, psd_eigenvalues, row_gram_eigenvalues
 from interplay.functional.information import PairEntropies
-from interplay.validation import InterplayValueError
+from interplay.validation import check_tolerance
 
 __all__ = ["JointOperator", "JointEntropyEstimate", "estimate_joint_entropy", "rows_of_second_moments", "stochastic_entropies"]
 
@@ -329,8 +329,7 @@ def stochastic_entropies(
         tolerance: requested standard error of MIR.
         seed: seed of the estimator.
     """
-    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
-        raise InterplayValueError(f"tolerance must be a positive number (the standard error of MIR); got {tolerance!r}.")
+    tolerance = check_tolerance(tolerance)
     n = int(counts.sum())
     present = torch.nonzero(counts).flatten()
     head_gram = heads @ heads.mT  # (C, C)

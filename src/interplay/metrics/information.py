@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import torch
+from torchmetrics.utilities import dim_zero_cat
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import (
     InterplayResult,
     InterplayStatistics,
     check_center,
+    check_method,
     interplay_compute,
+    interplay_metrics,
     interplay_update,
 )
 from interplay.metrics.heads import HeadsMetric
@@ -20,19 +23,27 @@ from interplay.validation import (
     check_labels,
     check_num_classes,
     check_pairing,
+    check_tolerance,
 )
 
 __all__ = ["InformationInterplay"]
+
+MEMORY_BUDGET = 2**30
+STORAGES = ("auto", "moments", "features")
 
 
 class InformationInterplay(HeadsMetric):
     """Matrix entropies, mutual information, MIR and HDR over a whole data set, batch by batch.
 
-    The states are fixed-size sums: per-class counts (C,), per-class feature sums (C, d), and for
-    sample pairing the per-class second moments of the normalised features (C, d, d), float64,
-    i.e. ``8·C·d²`` bytes (21 MB for C = 10, d = 512). ``compute()`` equals
-    :func:`interplay.interplay_metrics` on the concatenated batches, and the states sum across
-    processes. See :mod:`interplay.functional.interplay` for the exact block construction.
+    The states are per-class counts (C,) and feature sums (C, d), and for sample pairing either
+    the per-class second moments of the normalised features (C, d, d), float64, i.e. ``8·C·d²``
+    bytes whatever n (21 MB for C = 10, d = 512; 210 MB for C = 100, d = 512), or, where those
+    exceed ``memory_budget`` (33 GB for C = 1,000, d = 2,048), the features themselves: ``8·n·d``
+    bytes (0.8 GB for n = 50,000, d = 2,048), checked against the budget at every update. Either
+    feeds the exact computation and the stochastic estimator; nothing is subsampled.
+    ``compute()`` equals :func:`interplay.interplay_metrics` on the concatenated batches, and the
+    states sum (or concatenate) across processes. See :mod:`interplay.functional.interplay` for
+    the exact block construction.
 
     Args:
         num_classes: number of classes C (rows of the head matrix).
@@ -41,6 +52,12 @@ class InformationInterplay(HeadsMetric):
         center: for class pairing, ``True`` centres the class means by the global mean. For sample
             pairing the mean must be known before the pass: pass it as a (d,) tensor.
         max_exact_size: largest matrix side to diagonalise in ``compute()``.
+        method: ``"exact"``, ``"stochastic"`` or ``"auto"`` (exact when it fits ``max_exact_size``),
+            as in :func:`interplay.interplay_metrics`; ``tolerance`` and ``seed`` are the
+            estimator's.
+        storage: ``"moments"``, ``"features"`` or ``"auto"`` (moments when they fit
+            ``memory_budget``); sample pairing only.
+        memory_budget: bytes the sample-pairing states may take.
         skip_zero_rows: leave out samples whose representation is exactly zero (a dead ReLU
             layer), which cannot be normalised, instead of raising; ``skipped`` counts them.
         validate_args: check every batch (shapes, finiteness, label range); the finiteness
@@ -69,6 +86,11 @@ class InformationInterplay(HeadsMetric):
         pairing: str = "sample",
         center: bool | torch.Tensor = False,
         max_exact_size: int = MAX_EXACT_SIZE,
+        method: str = "exact",
+        tolerance: float = 0.005,
+        seed: int = 0,
+        storage: str = "auto",
+        memory_budget: int = MEMORY_BUDGET,
         skip_zero_rows: bool = False,
         validate_args: bool = True,
         **kwargs,
@@ -84,14 +106,34 @@ class InformationInterplay(HeadsMetric):
                 "pass center=<(dim,) tensor of the mean> (e.g. from a first pass), or use center=False."
             )
         self.max_exact_size = max_exact_size
+        self.method, self.tolerance = check_method(method), check_tolerance(tolerance)
+        self.seed = check_num_classes(seed, "seed", minimum=0)
+        self.memory_budget = check_num_classes(memory_budget, "memory_budget", minimum=1)
         self.skip_zero_rows = skip_zero_rows
         self.validate_args = validate_args
         c, d = self.num_classes, self.dim
         self.add_state("skipped", torch.zeros((), dtype=torch.int64), dist_reduce_fx="sum")
         self.add_state("counts", torch.zeros(c, dtype=torch.int64), dist_reduce_fx="sum")
         self.add_state("sums", torch.zeros(c, d, dtype=torch.float64), dist_reduce_fx="sum")
-        if self.pairing == "sample":
+        self.storage = self._choose_storage(storage) if self.pairing == "sample" else None
+        if self.storage == "moments":
             self.add_state("second", torch.zeros(c, d, d, dtype=torch.float64), dist_reduce_fx="sum")
+        elif self.storage == "features":
+            self.add_state("features", [], dist_reduce_fx="cat")
+            self.add_state("labels", [], dist_reduce_fx="cat")
+
+    def _choose_storage(self, storage: str) -> str:
+        if storage not in STORAGES:
+            raise InterplayValueError(f"storage must be one of {', '.join(STORAGES)}; got {storage!r}.")
+        moments = 8 * self.num_classes * self.dim**2
+        if storage == "moments" and moments > self.memory_budget:
+            raise InterplayValueError(
+                f"the per-class second moments need {moments:,} bytes (8·C·d²) > memory_budget="
+                f"{self.memory_budget:,}; use storage='features' (8·n·d bytes) or raise memory_budget."
+            )
+        if storage == "auto":
+            return "moments" if moments <= self.memory_budget else "features"
+        return storage
 
     def update(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> None:
         """Add a batch: features (n, d), labels (n,), head_weight (C, d) of the final linear layer."""
@@ -108,21 +150,34 @@ class InformationInterplay(HeadsMetric):
             keep = (features != 0).any(dim=1)  # (n,)
             self.skipped += (~keep).sum()
             features, labels = features[keep], labels[keep]
+        if self.storage == "features":
+            self._check_budget(int(self.counts.sum()) + features.shape[0])
+        pairing = "class" if self.storage == "features" else self.pairing
         stats = interplay_update(
-            features.detach(), labels, self.num_classes, pairing=self.pairing, center=self.center, dtype=torch.float64
+            features.detach(), labels, self.num_classes, pairing=pairing, center=self.center, dtype=torch.float64
         )
         self.counts += stats.counts
         self.sums += stats.sums
         if stats.second is not None:
             self.second += stats.second
+        if self.storage == "features":
+            self.features.append(features.detach().double())
+            self.labels.append(labels)
+
+    def _check_budget(self, n: int) -> None:
+        if 8 * n * self.dim > self.memory_budget:
+            raise InterplayValueError(
+                f"InformationInterplay keeps the features (storage='features'), and {n} samples of dimension "
+                f"{self.dim} need {8 * n * self.dim:,} bytes (8·n·d) > memory_budget={self.memory_budget:,}; "
+                "raise memory_budget or evaluate fewer samples."
+            )
 
     def compute(self) -> InterplayResult:
         """The result over every batch since the last ``reset()``, on all processes."""
+        heads = self._heads_for_compute()
+        options = {"max_exact_size": self.max_exact_size, "method": self.method, "tolerance": self.tolerance, "seed": self.seed}
+        if self.storage == "features":
+            features, labels = dim_zero_cat(self.features), dim_zero_cat(self.labels)
+            return interplay_metrics(features, labels, heads, center=self.center, **options)
         stats = InterplayStatistics(self.counts, self.sums, getattr(self, "second", None))
-        return interplay_compute(
-            stats,
-            self._heads_for_compute(),
-            pairing=self.pairing,
-            center=self.center is not False,
-            max_exact_size=self.max_exact_size,
-        )
+        return interplay_compute(stats, heads, pairing=self.pairing, center=self.center is not False, **options)

@@ -35,16 +35,20 @@ class RunError(InterplayValueError):
     """A run folder cannot be used as asked (exists, belongs to another config, has no checkpoint)."""
 
 
-def _metadata(config: TrainConfig, estimate: int | None, num_classes: int, world: int) -> dict:
+def _metadata(config: TrainConfig, num_classes: int, world: int) -> dict:
+    estimate = {
+        "exact": "exact, on all evaluated samples",
+        "stochastic": f"stochastic Lanczos estimate of the joint entropy on all evaluated samples, standard error of MIR "
+                      f"<= {config.tolerance} (seed={config.seed}); se_* columns give each record's",
+        "auto": f"exact where the eigenproblem fits max_exact_size={config.max_exact_size}, else the stochastic estimate "
+                f"(standard error of MIR <= {config.tolerance}, seed={config.seed}); the method and se_* columns say which",
+    }[config.method]
     return {
         "config": dataclasses.asdict(config),
         "digest": config.digest(),
         "num_classes": num_classes,
         "processes": world,
-        "information_estimate": "exact (streaming class blocks)" if estimate is None else (
-            f"one-shot exact value on the first {estimate} samples of each evaluated split "
-            f"(the training subset is seeded by seed={config.seed}); the exact path exceeds max_exact_size"
-        ),
+        "information_estimate": estimate,
         "versions": {"interplay": interplay.__version__, "torch": torch.__version__, "python": platform.python_version()},
     }
 
@@ -73,7 +77,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
 
     Every check (device, run folder, data, checkpoint) runs before anything is written. A resumed
     run without a checkpoint (it failed before its first epoch ended) starts again from epoch 0.
-    ``warn``, when given, receives a line when the information metrics are estimated, not exact.
+    ``warn``, when given, receives one line when the information metrics of a split are first
+    estimated rather than exact.
 
     Example:
         >>> import tempfile
@@ -108,15 +113,11 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
     log = MetricsLog(run_dir / "metrics.csv")
     board = TensorBoardWriter(run_dir / "tensorboard", purge_step=start + 1 if start else 0) if config.tensorboard and context.is_main else None
     if context.is_main:
-        metadata = _metadata(config, session.information_samples, session.num_classes, context.world)
+        metadata = _metadata(config, session.num_classes, context.world)
         (run_dir / "config.json").write_text(json.dumps(metadata, indent=2))
         log.truncate_after(start)
-        if session.information_samples is not None and warn is not None:
-            dim = model.head.in_features
-            needed = dim * min(dim, session.num_classes)
-            warn(f"MIR, HDR, H(Z), H(W) and MI are estimated from the first {session.information_samples} samples of "
-                 f"each split, not exact: the exact path needs size {needed} > max_exact_size={config.max_exact_size}; "
-                 f"pass --max-exact-size {needed} for exact values.")
+
+    estimated: set[str] = set()
 
     def record(epoch: int) -> None:
         began = time.perf_counter()
@@ -129,6 +130,11 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
                 log.append(row)
                 for warning in result.warnings:
                     tqdm.write(f"interplay: warning: epoch {epoch}, {split}: recorded as NaN: {warning}", file=sys.stderr)
+                if result.estimate == "stochastic" and split not in estimated and warn is not None:
+                    estimated.add(split)
+                    warn(f"MIR, HDR and MI of the {split} split are stochastic estimates over all {result.n} samples "
+                         f"(the exact eigenproblem exceeds max_exact_size={config.max_exact_size}); the se_* columns "
+                         "give their standard errors.")
             if board is not None:
                 board.append(row)
 

@@ -95,7 +95,6 @@ class Session:
     optimizer: torch.optim.Optimizer
     device: torch.device
     context: Context = field(default_factory=Context)
-    information_samples: int | None = None
 
     @classmethod
     def create(cls, config: TrainConfig, device: torch.device | str | None = None, context: Context | None = None) -> "Session":
@@ -115,15 +114,6 @@ class Session:
         model = build_model(config.model, tuple(images["train"].shape[1:]), train_set.num_classes, width=config.width or None)
         model = model.to(device)
         session = cls(config, train_set, test_set, images, model, _optimizer(config, model), device, context)
-        dim, classes = model.head.in_features, train_set.num_classes
-        if config.pairing == "sample" and dim * min(classes, dim) > config.max_exact_size:
-            if config.max_exact_size < MIN_SAMPLES_PER_CLASS * classes:
-                raise InterplayValueError(
-                    f"max_exact_size={config.max_exact_size} is below the exact size {dim * min(classes, dim)} of this model, "
-                    f"so MIR and HDR would be estimated from {config.max_exact_size} samples, fewer than "
-                    f"{MIN_SAMPLES_PER_CLASS} per class; pass --max-exact-size {MIN_SAMPLES_PER_CLASS * classes} or more."
-                )
-            session.information_samples = config.max_exact_size
         return session
 
     @property
@@ -170,11 +160,11 @@ class Session:
         dim = self.model.head.in_features
         for split in ("train", "test"):
             loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
-            samples = self.information_samples
-            if samples is None and len(indices[split]) <= dim * min(dim, self.num_classes):
-                samples = len(indices[split])  # few samples: the n×n Gram is the smaller exact path
+            # Few samples: keeping them gives the n×n Gram, the smaller exact path.
+            storage = "features" if len(indices[split]) <= dim * min(dim, self.num_classes) else "auto"
             results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
-                                   max_exact_size=config.max_exact_size, information_samples=samples, undefined="nan")
+                                   max_exact_size=config.max_exact_size, method=config.method, tolerance=config.tolerance,
+                                   seed=config.seed, storage=storage, undefined="nan")
             class_means = results["train"].class_means
         return results
 
