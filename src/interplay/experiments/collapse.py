@@ -13,8 +13,11 @@ normalised uncentred class means and ``mir_rho``/``hdr_rho`` the collapse values
 (:func:`~interplay.functional.closed_form.nc_reference`). Controls: the metrics at epoch 0 and
 one run with shuffled training labels.
 
-    interplay experiment collapse            # Fashion-MNIST 500/class, SmallCNN, CE and MSE, 3 seeds
+    interplay experiment collapse            # Fashion-MNIST 500/class, SmallCNN, CE and MSE, 3 seeds, 300 epochs
     interplay experiment collapse --quick    # digits, MLP, MSE, 1,000 epochs, one lr decay at 80 %
+
+The default's length was measured: with MSE (seed 0), 300 epochs (decays at 100 and 200) reach
+train NC1 <= 0.01 at epoch 120; 150 epochs (decays at 50 and 100) level off at NC1 0.0145.
 
 The quick setting trades Papyan's two decays for one late decay: it is the short recipe that
 reaches train NC1 <= 0.01 and centred MIR within 0.025 of MIR_NC (a test checks both).
@@ -71,10 +74,10 @@ class Config:
     seeds: tuple[int, ...] = setting((0, 1, 2), "one run per loss and seed", minimum=0)
     shuffled_loss: str = setting("mse", "loss of the one shuffled-label control run (seed seeds[0]); '' = none",
                                  choices=("", *LOSSES))
-    epochs: int = train_setting("epochs", 90)
+    epochs: int = train_setting("epochs", 300)
     decay_at: tuple[float, ...] = setting((1 / 3, 2 / 3), "fractions of the epochs at which the lr is multiplied by 0.1",
                                           above=0, below=1)
-    record_every: int = setting(6, "epochs between records (and epoch 0 and the last)", minimum=1)
+    record_every: int = setting(10, "epochs between records (and epoch 0 and the last)", minimum=1)
     batch_size: int = train_setting("batch_size")
     lr: float = train_setting("lr", 0.05, "initial SGD learning rate")
     momentum: float = train_setting("momentum")
