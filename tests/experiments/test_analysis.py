@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from scipy.stats import spearmanr
+from sklearn.metrics import davies_bouldin_score, silhouette_score
 
-from interplay.experiments.clustering import correlations
+from interplay.experiments.clustering import class_correlations, correlations
+from interplay.functional.clusters import class_clustering, gaussian_mixture
 from interplay.experiments.lmc import barriers
 
 
@@ -31,3 +35,38 @@ def test_spearman_gives_tied_values_one_rank():
     found = correlations(rows)
     assert found and all(r["spearman"] == pytest.approx(want) for r in found if r["pair"] == "h_z vs silhouette")
     assert all(r["pearson"] == pytest.approx(np.corrcoef(x, y)[0, 1]) for r in found if r["pair"] == "h_z vs silhouette")
+
+
+def test_class_clustering_against_sklearn_and_hand_computation():
+    features, labels = gaussian_mixture(4, 6, 30, [0.2, 0.5, 0.9, 1.4], seed=3)
+    rows = class_clustering(features, labels)
+    x, y = features.numpy(), labels.numpy()
+    # Means of the per-class contributions are the global scores.
+    assert np.mean([r["davies_bouldin_class"] for r in rows]) == pytest.approx(davies_bouldin_score(x, y))
+    weights = [r["n_class"] for r in rows]
+    assert np.average([r["silhouette_class"] for r in rows], weights=weights) == pytest.approx(silhouette_score(x, y, metric="cosine"))
+    z = x[y == 2] / np.linalg.norm(x[y == 2], axis=1, keepdims=True)
+    eig = np.clip(np.linalg.eigvalsh(z @ z.T / len(z)), 1e-300, None)
+    assert rows[2]["h_class"] == pytest.approx(-(eig * np.log(eig)).sum(), abs=1e-9)
+
+
+def test_the_control_ranks_tight_classes_low_in_entropy():
+    rows = class_clustering(*gaussian_mixture(10, 32, 100, np.linspace(0.2, 1.6, 10)))
+    entropy = [r["h_class"] for r in rows]
+    assert spearmanr(entropy, [r["silhouette_class"] for r in rows]).statistic < -0.9
+    assert spearmanr(entropy, [r["davies_bouldin_class"] for r in rows]).statistic > 0.9
+
+
+def test_class_correlations_scopes():
+    rows = [{"seed": 0, "epoch": e, "class": c, "h_class": c + e, "silhouette_class": -c, "davies_bouldin_class": c * e}
+            for e in range(3) for c in range(4)]
+    found = {(r["scope"], r["pair"]): r["spearman"] for r in class_correlations(rows)}
+    assert found[("1", "h_class vs silhouette_class")] == pytest.approx(-1.0)
+    assert found[("2", "h_class vs davies_bouldin_class")] == pytest.approx(1.0)
+    assert np.isnan(found[("0", "h_class vs davies_bouldin_class")])  # constant 0 at epoch 0
+    assert found[("all", "h_class vs silhouette_class")] == pytest.approx(spearmanr([c + e for e in (1, 2) for c in range(4)], [-c for e in (1, 2) for c in range(4)]).statistic)
+
+
+def test_class_clustering_refuses_singletons():
+    with pytest.raises(ValueError, match="at least two classes of at least two samples"):
+        class_clustering(torch.randn(3, 2), torch.tensor([0, 0, 1]))

@@ -34,7 +34,7 @@ FIGURES = {
     "pruning": ["pruning.png"],
     "lmc": ["path.png", "barrier.png", "barriers.csv"],
     "grokking": ["transformer.png", "mlp.png", "change_steps.csv"],
-    "clustering": ["clustering.png", "correlations.csv"],
+    "clustering": ["clustering.png", "classes.png", "correlations.csv", "class_correlations.csv"],
     "loss-supervised": ["loss_supervised.png"],
     "semi-supervised": ["semi_supervised_20.png"],
     "cma": ["cma.png", "image_encoder.pt"],
