@@ -11,9 +11,12 @@ seed the window starts at the *memorisation step*, the first evaluation with tra
 >= 0.99 (step 0 if it never comes); the *change step* of a series is the first evaluated step in
 that window at which it has covered half of its change from the window's start to the last
 evaluation. MIR, HDR and H(Z) are also recorded centred (the subset's mean representation
-subtracted), which separates a component shared by all inputs from the rest.
+subtracted), which separates a component shared by all inputs from the rest. Beside them, the
+progress measures of Nanda et al. (:mod:`interplay.functional.progress`): weight norm, Fourier
+share of the embedding, restricted and excluded loss, so that the change step of each
+information metric can be compared with theirs.
 
-    interplay experiment grokking            # both models, 2 seeds
+    interplay experiment grokking            # both models, 5 seeds
     interplay experiment grokking --quick    # the MLP only, 900 steps
 
 Writes ``records.jsonl``, ``measurements.csv``, ``change_steps.csv``, one figure per model and ``report.html``.
@@ -29,6 +32,7 @@ import torch
 from interplay.config import check_fields, config_digest, setting, train_setting
 from interplay.data.modular import modular_addition
 from interplay.functional import interplay_metrics, matrix_entropy
+from interplay.functional.progress import progress_measures
 from interplay.models.transformer import EmbeddingMLP, OneLayerTransformer
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.experiments.runs import Records
@@ -37,9 +41,10 @@ from interplay.validation import InterplayValueError
 NAME = "grokking"
 MODELS = {"transformer": OneLayerTransformer, "mlp": EmbeddingMLP}
 MEMORISED = 0.99  # train accuracy that marks the training pairs as fitted
+PROGRESS = ("weight_norm", "embedding_fourier_share", "restricted_loss", "excluded_loss")
 SERIES = (
     "test_accuracy", "train_mir", "train_hdr", "test_mir", "test_hdr", "train_h_z", "train_h_w",
-    "train_mir_centred", "train_hdr_centred", "train_h_z_centred",
+    "train_mir_centred", "train_hdr_centred", "train_h_z_centred", *PROGRESS,
 )
 
 
@@ -53,7 +58,8 @@ class Config:
     eval_every: int = setting(100, "steps between evaluations", minimum=1)
     weight_decay: float = train_setting("weight_decay", 1.0, "AdamW weight decay")
     information_samples: int = setting(1500, "seeded samples per split for MIR/HDR (exact n×n path)", minimum=2)
-    seeds: tuple[int, ...] = setting((0, 1), "seeds of initialisation and split", minimum=0)
+    seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), "seeds of initialisation and split", minimum=0)
+    keys: int = setting(5, "key frequencies of the restricted and excluded losses", minimum=1)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -70,9 +76,9 @@ class Config:
 QUICK = {"models": ("mlp",), "steps": (900,), "lrs": (3e-3,), "train_fractions": (0.5,), "seeds": (0,), "information_samples": 500}
 
 
-def _evaluate(model, data, subsets) -> dict[str, float]:
+def _evaluate(model, data, subsets, p: int, keys: int) -> dict[str, float]:
     model.eval()
-    row = {}
+    row = progress_measures(model, p, data["train"], keys=keys)
     with torch.no_grad():
         for split, (pairs, labels) in data.items():
             features = model.features(pairs)
@@ -103,7 +109,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
             pairs, labels = data["train"]
             for step in range(steps + 1):
                 if step % config.eval_every == 0 or step == steps:
-                    records.append(unit, model=name, seed=seed, step=step, **_evaluate(model, data, subsets))
+                    records.append(unit, model=name, seed=seed, step=step, **_evaluate(model, data, subsets, config.p, config.keys))
                 if step == steps:
                     break
                 loss = torch.nn.functional.cross_entropy(model(pairs), labels)
@@ -148,7 +154,7 @@ def report(run_dir: Path, records: Records) -> Path:
         subset = [r for r in rows if r["model"] == name]
         columns = [
             "train_accuracy", "test_accuracy", "train_h_w", "train_mir", "test_mir", "train_mir_centred",
-            "train_hdr", "test_hdr", "train_hdr_centred", "train_h_z", "train_h_z_centred", "h_heads",
+            "train_hdr", "test_hdr", "train_hdr_centred", "train_h_z", "train_h_z_centred", "h_heads", *PROGRESS,
         ]
         figures.append(band_figure(subset, "step", columns, run_dir / f"{name}.png", style_by=None, log_columns=()))
     header = ["model", "seed", "final_test_accuracy", "memorised_step", *(f"step_{s}" for s in SERIES)]
@@ -163,7 +169,9 @@ def report(run_dir: Path, records: Records) -> Path:
          "step after it at which a series has covered half of its change from the memorisation step to the end. "
          "A metric 'moves first' for a seed when its change step is smaller than that of test accuracy. "
          "MIR/HDR use the sample pairing on a seeded subset of each split (exact n×n path); *_centred subtract that "
-         "subset's mean representation first; mir_class is the class pairing."],
+         "subset's mean representation first; mir_class is the class pairing. Progress measures (Nanda et al. 2023): "
+         "weight norm, the embedding's share in its key Fourier frequencies, and the training loss with the logits "
+         "restricted to (or with them excluded from) the key frequencies of that step."],
         [("Change steps per model and seed", header, body),
          ("Final values (mean ± std over seeds)", *summary_table(final, ["model"], final_columns))],
         figures,
