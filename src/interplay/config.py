@@ -11,18 +11,14 @@ sources in one order: defaults < stored config (``--resume``) < config file < fl
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
-import math
-import re
 import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from interplay.typed import checked, describe_field
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = [
@@ -131,139 +127,6 @@ def train_setting(name: str, default: Any = dataclasses.MISSING, help: str | Non
     return field(default=declared.default if default is dataclasses.MISSING else default, metadata=metadata)
 
 
-@functools.cache
-def _types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _bounds_text(metadata) -> str:
-    low = f"[{metadata['minimum']}" if "minimum" in metadata else f"({metadata['above']}" if "above" in metadata else None
-    high = f"{metadata['maximum']}]" if "maximum" in metadata else f"{metadata['below']})" if "below" in metadata else None
-    if low and high:
-        return f" in {low}, {high}"
-    if low:
-        return (" >= " if low[0] == "[" else " > ") + low[1:]
-    if high:
-        return (" <= " if high[-1] == "]" else " < ") + high[:-1]
-    return ""
-
-
-def _expected(kind: Any, metadata, plural: bool = False) -> str:
-    """What a field of type ``kind`` accepts, in words ("an integer >= 1", "a list of numbers in [0, 1)")."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        other = next(a for a in args if a is not type(None))
-        return f"{_expected(other, metadata, plural)} or none"
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return f"a non-empty list of {_expected(args[0], metadata, plural=True)}, like [{_example(args[0])}]"
-        return f"{'lists' if plural else 'a list'} of {len(args)} {_expected(args[0], metadata, plural=True)}"
-    if kind is bool:
-        return "true or false"
-    if kind is str:
-        if metadata.get("choices"):
-            return "one of " + ", ".join(choice or "''" for choice in metadata["choices"])
-        return metadata.get("expects") or ("strings" if plural else "a string")
-    noun = {int: ("an integer", "integers"), float: ("a finite number", "finite numbers")}[kind][plural]
-    return noun + _bounds_text(metadata)
-
-
-def _example(kind: Any) -> str:
-    if typing.get_origin(kind) is tuple:
-        return "[" + ", ".join(_example(a) for a in typing.get_args(kind)) + "]"
-    return {int: "0, 1", float: "0.5", str: '"a"'}.get(kind, "0")
-
-
-class _Mismatch(Exception):
-    """A value that does not fit its declared type (the caller words the error)."""
-
-
-def _convert(kind: Any, value: Any, metadata) -> Any:
-    """``value`` as ``kind`` (lists become tuples, integers in float fields floats), bounds checked."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        return _convert(next(a for a in args if a is not type(None)), value, metadata)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise _Mismatch
-        if len(args) == 2 and args[1] is Ellipsis:
-            if not value:
-                raise _Mismatch
-            return tuple(_convert(args[0], v, metadata) for v in value)
-        if len(value) != len(args):
-            raise _Mismatch
-        return tuple(_convert(a, v, metadata) for a, v in zip(args, value))
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise _Mismatch
-        return value
-    if kind is str:
-        valid = isinstance(value, str) and (not metadata.get("choices") or value in metadata["choices"])
-        if not valid or (metadata.get("pattern") and not re.fullmatch(metadata["pattern"], value)):
-            raise _Mismatch
-        return value
-    if isinstance(value, bool) or not isinstance(value, int if kind is int else (int, float)):
-        raise _Mismatch
-    value = kind(value)
-    in_bounds = math.isfinite(value) and all((
-        value >= metadata.get("minimum", -math.inf), value > metadata.get("above", -math.inf),
-        value <= metadata.get("maximum", math.inf), value < metadata.get("below", math.inf),
-    ))
-    if not in_bounds:
-        raise _Mismatch
-    return value
-
-
-def _parse_text(kind: Any, text: str) -> Any:
-    """A typed value from text typed on the command line (``5``, ``true``, ``[0, 1]``)."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        return None if text.lower() == "none" else _parse_text(next(a for a in args if a is not type(None)), text)
-    if kind is str:
-        return text
-    if kind is bool:
-        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-        return words.get(text.strip().lower(), text)
-    try:
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _checked(cls: type, name: str, value: Any, source: str, text: bool = False) -> Any:
-    f = cls.__dataclass_fields__[name]
-    kind = _types(cls)[name]
-    parsed = _parse_text(kind, value) if text and isinstance(value, str) else value
-    try:
-        return _convert(kind, parsed, f.metadata)
-    except _Mismatch:
-        where = f" (from {source})" if source else ""
-        wrong_type = not _is_kind(kind, parsed)
-        error = InterplayTypeError if wrong_type else InterplayValueError
-        raise error(f"{name} must be {_expected(kind, f.metadata)}; got {value!r}{where}.") from None
-
-
-def _is_kind(kind: Any, value: Any) -> bool:
-    """Whether ``value`` has the shape of ``kind``, bounds aside (to choose TypeError or ValueError)."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        return value is None or any(_is_kind(a, value) for a in args if a is not type(None))
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            return False
-        kinds = [args[0]] * len(value) if args[-1] is Ellipsis else args
-        return all(_is_kind(k, v) for k, v in zip(kinds, value))
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-
-
 def coerce(cls: type, values: dict[str, Any], source: str, *, text: bool = False) -> dict[str, Any]:
     """Check ``values`` against the fields of config class ``cls`` and return them typed.
 
@@ -293,7 +156,7 @@ def coerce(cls: type, values: dict[str, Any], source: str, *, text: bool = False
         name = key.replace("-", "_")
         if name not in names:
             raise InterplayValueError(f"unknown config key {key!r} (from {source}); valid keys: {', '.join(sorted(names))}.")
-        typed[name] = _checked(cls, name, value, source, text)
+        typed[name] = checked(cls, name, value, source, text)
     return typed
 
 
@@ -308,7 +171,7 @@ def check_fields(config: Any) -> None:
     """
     cls = type(config)
     for name in cls.__dataclass_fields__:
-        object.__setattr__(config, name, _checked(cls, name, getattr(config, name), ""))
+        object.__setattr__(config, name, checked(cls, name, getattr(config, name), ""))
 
 
 class Layer(NamedTuple):
@@ -375,16 +238,6 @@ def resume_conflicts(stored: Any, requested: Any) -> list[str]:
         for f in dataclasses.fields(stored)
         if f.name not in RESUME_MAY_CHANGE and getattr(stored, f.name) != getattr(requested, f.name)
     ]
-
-
-def describe_field(cls: type, name: str) -> tuple[str, Any, str]:
-    """Type (with bounds or choices), default and help of one field, for listings."""
-    f = cls.__dataclass_fields__[name]
-    kind = _types(cls)[name]
-    words = typing.get_origin(kind) is tuple or kind in (str, bool) or typing.get_origin(kind) in (typing.Union, types.UnionType)
-    shown = _expected(kind, f.metadata) if words else kind.__name__ + _bounds_text(f.metadata)
-    default = f.default_factory() if f.default is dataclasses.MISSING else f.default
-    return shown, default, f.metadata.get("help", "")
 
 
 def check_device(name: str) -> None:
