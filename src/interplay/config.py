@@ -82,6 +82,8 @@ class TrainConfig:
     label_smoothing: float = setting(0.0, "label smoothing of the cross-entropy", minimum=0, below=1)
     mir_weight: float = setting(0.0, "weight alpha of the -alpha*MIR loss term on each batch (0 = off)", minimum=0)
     hdr_weight: float = setting(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)", minimum=0)
+    loss_center: bool = setting(False, "centre each batch's features before the MIR/HDR loss terms")
+    loss_detach_heads: bool = setting(False, "cut the MIR/HDR loss terms' gradient to the heads")
     seed: int = setting(0, "seed of initialisation, data order, evaluation subset and estimator", minimum=0)
     device: str = setting("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)",
                           pattern=DEVICE_PATTERN, expects="auto, cpu, cuda or cuda:N")

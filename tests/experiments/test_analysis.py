@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from sklearn.metrics import davies_bouldin_score, silhouette_score
 from interplay.experiments.clustering import class_correlations, correlations
 from interplay.functional.clusters import class_clustering, gaussian_mixture
 from interplay.experiments.lmc import barriers
+from interplay.experiments.loss_supervised import detectable_difference, differences, parse_setting
 
 
 def test_barriers_of_a_known_bump():
@@ -70,3 +73,25 @@ def test_class_correlations_scopes():
 def test_class_clustering_refuses_singletons():
     with pytest.raises(ValueError, match="at least two classes of at least two samples"):
         class_clustering(torch.randn(3, 2), torch.tensor([0, 0, 1]))
+
+
+def test_loss_settings_are_parsed_or_refused():
+    assert parse_setting("mir=0.3,hdr=0.1,detached") == {"mir_weight": 0.3, "hdr_weight": 0.1, "loss_center": False, "loss_detach_heads": True}
+    for bad, message in [("mir=-1", "cannot read 'mir=-1'"), ("alpha=1", "cannot read 'alpha=1'"), ("centred", "has no MIR or HDR weight"),
+                         ("mir=x", "cannot read 'mir=x'")]:
+        with pytest.raises(ValueError, match=message):
+            parse_setting(bad)
+
+
+def test_detectable_difference_tends_to_the_normal_formula_and_differences_use_welch():
+    from scipy.stats import norm, ttest_ind
+
+    assert detectable_difference(1.0, 2000) == pytest.approx((norm.ppf(0.975) + norm.ppf(0.8)) * math.sqrt(2 / 2000), rel=1e-3)
+    assert detectable_difference(1.0, 3) > detectable_difference(1.0, 5) > detectable_difference(0.5, 5)
+    rows = [{"setting": s, "accuracy": a, "h_z": h} for s, values, h in (("ce", [0.90, 0.91, 0.92], 2.3), ("mir=1", [0.93, 0.95, 0.94], 0.4))
+            for a in values]
+    found = {r["setting"]: r for r in differences(rows)}
+    assert found["mir=1"]["difference"] == pytest.approx(0.03)
+    assert found["mir=1"]["p_value"] == pytest.approx(ttest_ind([0.93, 0.95, 0.94], [0.90, 0.91, 0.92], equal_var=False).pvalue)
+    assert found["mir=1"]["detectable"] == pytest.approx(detectable_difference(0.01, 3))
+    assert (found["mir=1"]["rank_one"], found["ce"]["rank_one"]) == (True, False)

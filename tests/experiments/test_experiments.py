@@ -101,8 +101,10 @@ def test_bad_configs_are_clear_errors(tmp_path, capsys):
         experiment_config("mnist")
     with pytest.raises(ValueError, match="unknown config key 'epoch' \\(from the dynamics config\\)"):
         experiment_config("dynamics", values={"epoch": 3})
-    with pytest.raises(ValueError, match=r"weights must be a non-empty list of lists of 2 finite numbers >= 0.*; got \[\[0.5, -1.0\]\]"):
-        experiment_config("loss-supervised", values={"weights": [[0.5, -1.0]]})
+    with pytest.raises(ValueError, match=r"loss setting 'mir=-1': cannot read 'mir=-1'; write 'ce' or parts like mir=0.1"):
+        experiment_config("loss-supervised", values={"settings": ["ce", "mir=-1"]})
+    with pytest.raises(ValueError, match="settings must include 'ce', the baseline"):
+        experiment_config("loss-supervised", values={"settings": ["mir=1"]})
     with pytest.raises(ValueError, match="label_counts must be a non-empty list of integers >= 1"):
         experiment_config("semi-supervised", values={"label_counts": [0]})
     with pytest.raises(ValueError, match=r"lambdas must be a non-empty list of finite numbers in \[0, 1\]"):

@@ -133,7 +133,8 @@ class Session:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
         interplay_loss = None
         if config.mir_weight or config.hdr_weight:
-            interplay_loss = InterplayLoss(config.mir_weight, config.hdr_weight, dtype=torch.float32, validate_args=False)
+            interplay_loss = InterplayLoss(config.mir_weight, config.hdr_weight, center=config.loss_center,
+                                           detach_heads=config.loss_detach_heads, dtype=torch.float32, validate_args=False)
         model.train()
         began = time.perf_counter()
         for images, targets in batches:
