@@ -80,6 +80,8 @@ def _experiment_parsers(commands, registry) -> None:
     common.add_argument("--run-dir", help="use this folder instead of <out>/<name>/<digest>")
     common.add_argument("--data-dir", help=f"folder of the data files (default: ${DATA_DIR_ENV})")
     common.add_argument("--fresh", action="store_true", help="discard earlier records of this config")
+    common.add_argument("--tensorboard", action="store_true", help="also write every record as TensorBoard scalars into "
+                        "<run folder>/tensorboard (pip install 'interplay[tensorboard]')")
     names = experiment.add_subparsers(dest="name", required=True, metavar="NAME", parser_class=_Parser)
     for name, module in registry.items():
         names.add_parser(
@@ -185,7 +187,8 @@ def _run_experiment(args: argparse.Namespace) -> int:
     config = experiment_config(args.name, quick=args.quick, layers=layers)
     check_device(getattr(config, "device", "cpu"))
     try:
-        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh, log=_log)
+        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh, log=_log,
+                              tensorboard=args.tensorboard)
     except KeyboardInterrupt:
         print("\ninterplay: interrupted; finished points are saved. Run the same command again to resume.", file=sys.stderr)
         return INTERRUPTED

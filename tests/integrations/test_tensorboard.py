@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -48,3 +49,23 @@ def test_missing_tensorboard_is_a_one_line_error(tmp_path, monkeypatch, capsys):
         TensorBoardWriter(tmp_path)
     assert main(["train", *QUICK, "--tensorboard", "--out", str(tmp_path / "run")]) == 2
     assert "interplay: error: --tensorboard needs the tensorboard package" in capsys.readouterr().err
+
+
+def test_experiment_records_become_scalars(tmp_path, capsys):
+    pytest.importorskip("tensorboard")
+    argv = ["experiment", "loss-supervised", "--quick", "--set", "epochs=2", "--set", "seeds=[0]", "--set", 'settings=["ce"]',
+            "--tensorboard", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    (folder,) = (tmp_path / "loss-supervised").iterdir()
+    scalars = read_scalars(folder / "tensorboard")
+    rows = [r for r in map(json.loads, (folder / "records.jsonl").read_text().splitlines()) if not r.get("done")]
+    assert len(rows) == 2  # epoch 2, train and test
+    for row in rows:
+        assert scalars[(f"{row['unit']}/{row['split']}/mir", row["epoch"])] == pytest.approx(row["mir"], rel=1e-6)
+
+
+def test_experiment_without_tensorboard_is_refused_before_a_folder_exists(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
+    assert main(["experiment", "dynamics", "--quick", "--tensorboard", "--out", str(tmp_path / "runs")]) == 2
+    assert "interplay: error: --tensorboard needs the tensorboard package" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

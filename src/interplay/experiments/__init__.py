@@ -37,23 +37,34 @@ def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] 
 
 def run_experiment(
     name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, fresh: bool = False,
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, tensorboard: bool = False,
 ) -> Path:
     """Run (or resume) an experiment and write its report; returns the report page.
 
     ``log``, when given, receives one line when the run starts and one per finished unit (a seed,
-    a grid point), with the time since the start.
+    a grid point), with the time since the start. ``tensorboard`` also writes every record as
+    TensorBoard scalars into ``<run folder>/tensorboard`` as it is produced.
     """
+    board = _board() if tensorboard else None
     path = prepare_run_dir(name, config, out, run_dir, fresh)
     started = time.monotonic()
 
     def announce(unit: str) -> None:
         log(f"{name}: {unit} finished ({time.monotonic() - started:.0f} s)")
 
-    records = Records(path / "records.jsonl", on_finish=None if log is None else announce)
+    records = Records(path / "records.jsonl", on_finish=None if log is None else announce,
+                      on_append=None if board is None else board(path / "tensorboard").append_record)
     if log is not None:
         done = len(records.finished)
         resumed = f", resuming with {done} unit{'s' * (done != 1)} already finished" if done else ""
         log(f"{name}: writing to {path}{resumed}")
     REGISTRY[name].run(config, records, path)
     return REGISTRY[name].report(path, records)
+
+
+def _board():
+    """The TensorBoard writer class, checked before any folder is made."""
+    from interplay.integrations.tensorboard import TensorBoardWriter, check_available
+
+    check_available()
+    return TensorBoardWriter

@@ -89,12 +89,14 @@ def load_splits(name: str, data_dir: str | Path | None = None) -> tuple[ImageDat
 class Records:
     """Append-only JSON-lines records of one experiment, cut into resumable units.
 
-    ``on_finish``, when given, is called with each unit's name as the unit is finished.
+    ``on_finish``, when given, is called with each unit's name as the unit is finished, and
+    ``on_append`` with each row as it is written.
     """
 
-    def __init__(self, path: str | Path, on_finish: Callable[[str], None] | None = None) -> None:
+    def __init__(self, path: str | Path, on_finish: Callable[[str], None] | None = None,
+                 on_append: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = Path(path)
-        self.on_finish = on_finish
+        self.on_finish, self.on_append = on_finish, on_append
         rows = self.rows(include_markers=True)
         self.finished = {r["unit"] for r in rows if r.get("done")}
         kept = [r for r in rows if r.get("unit") in self.finished]
@@ -111,6 +113,8 @@ class Records:
     def append(self, unit: str, **row: Any) -> None:
         with interrupts_deferred(), self.path.open("a") as f:
             f.write(json.dumps({"unit": unit} | row) + "\n")
+        if self.on_append is not None and not row.get("done"):
+            self.on_append({"unit": unit} | row)
 
     def finish(self, unit: str) -> None:
         self.append(unit, done=True)

@@ -1,4 +1,5 @@
-"""TensorBoard scalars of ``interplay train --tensorboard``, written beside ``metrics.csv``.
+"""TensorBoard scalars of ``interplay train --tensorboard`` (beside ``metrics.csv``) and of
+``interplay experiment NAME --tensorboard`` (beside ``records.jsonl``).
 
 Install with ``pip install 'interplay[tensorboard]'``, then watch a run live with
 ``tensorboard --logdir RUN_DIR/tensorboard``.
@@ -13,7 +14,20 @@ from typing import Any
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["TensorBoardWriter", "scalars_of"]
+__all__ = ["TensorBoardWriter", "check_available", "scalars_of"]
+
+STEP_KEYS = ("epoch", "step", "iteration")
+
+
+def check_available() -> None:
+    """Refuse, with what to do, when the tensorboard package is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+    except ImportError as error:
+        raise InterplayValueError(
+            f"--tensorboard needs the tensorboard package, which is not installed ({error}); "
+            "install it with pip install 'interplay[tensorboard]' or run without --tensorboard."
+        ) from None
 
 
 def scalars_of(row: dict[str, Any]) -> dict[str, float]:
@@ -41,19 +55,29 @@ class TensorBoardWriter:
     """
 
     def __init__(self, log_dir: str | Path, *, purge_step: int | None = None) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as error:
-            raise InterplayValueError(
-                f"--tensorboard needs the tensorboard package, which is not installed ({error}); "
-                "install it with pip install 'interplay[tensorboard]' or run without --tensorboard."
-            ) from None
+        check_available()
+        from torch.utils.tensorboard import SummaryWriter
+
         self.writer = SummaryWriter(str(log_dir), purge_step=purge_step)
+        self._counters: dict[str, int] = {}
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one row's numbers and flush, so that a running TensorBoard shows them at once."""
         for tag, value in scalars_of(row).items():
             self.writer.add_scalar(tag, value, global_step=int(row["epoch"]))
+        self.writer.flush()
+
+    def append_record(self, row: dict[str, Any]) -> None:
+        """Write one experiment record, tagged ``<unit>/<split>/<column>``, at its epoch, step or
+        iteration, or else at the count of the unit's earlier records."""
+        unit = str(row["unit"])
+        step = next((row[k] for k in STEP_KEYS if isinstance(row.get(k), int)), None)
+        if step is None:
+            step = self._counters.get(unit, 0)
+            self._counters[unit] = step + 1
+        numbers = {k: v for k, v in row.items() if k not in STEP_KEYS}
+        for tag, value in scalars_of(numbers).items():
+            self.writer.add_scalar(f"{unit}/{tag}", value, global_step=int(step))
         self.writer.flush()
 
     def close(self) -> None:
