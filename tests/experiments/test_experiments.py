@@ -32,7 +32,7 @@ FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
     "label-smoothing": ["final.png", "curves.png"],
     "pruning": ["pruning.png"],
-    "lmc": ["path.png", "barrier.png", "dip_vs_barrier.png", "barriers.csv", "correlations.csv"],
+    "lmc": ["path.png", "path_spawned.png", "barrier.png", "dip_vs_barrier.png", "barriers.csv", "correlations.csv"],
     "grokking": ["transformer.png", "mlp.png", "change_steps.csv"],
     "clustering": ["clustering.png", "correlations.csv"],
     "loss-supervised": ["loss_supervised.png"],

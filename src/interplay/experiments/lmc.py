@@ -22,8 +22,9 @@ the steps per epoch: 469 for Fashion-MNIST at batch 128).
     interplay experiment lmc            # Fashion-MNIST, CNN of width 8, 2 epochs, spawn steps 0-200 and 1 epoch
     interplay experiment lmc --quick    # digits, the same CNN, seconds
 
-Writes ``records.jsonl``, ``measurements.csv``, ``barriers.csv``, ``correlations.csv``,
-``path.png``, ``barrier.png``, ``dip_vs_barrier.png`` and ``report.html``.
+Writes ``records.jsonl``, ``measurements.csv``, ``barriers.csv``, ``correlations.csv``, ``path.png``
+(every path), ``path_spawned.png`` (the spawned pairs on their own scale), ``barrier.png``,
+``dip_vs_barrier.png`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ NAME = "lmc"
 CONTROL = "independent"  # the ``spawn`` of the control pair
 CHILD_SEEDS = (1000, 2000)  # added to the seed: the children's data orders
 CONTROL_SEEDS = (3000, 4000)  # added to the seed: the control networks' initialisations and data orders
+SMALL = 1e-3  # figures draw barriers and dips linearly below this, logarithmically above
 MEASURES = ("loss_barrier", "error_barrier", "error_instability", "mir_dip", "hdr_rise")
 
 
@@ -214,9 +216,9 @@ def correlations(found: list[dict]) -> list[dict]:
     return out
 
 
-def _panels(items: list, path: Path, draw) -> Path:
+def _panels(items: list, path: Path, draw, ncols: int = 3) -> Path:
     """One panel per item, drawn by ``draw(axis, item)``, saved to ``path``."""
-    ncols = min(3, len(items))
+    ncols = min(ncols, len(items))
     with plt.rc_context(FONT):
         fig, axes = plt.subplots(-(-len(items) // ncols), ncols, figsize=(5.2 * ncols, 3.9 * -(-len(items) // ncols)), squeeze=False)
         for axis, item in zip(axes.flat, items):
@@ -273,10 +275,11 @@ def _spawn_figure(found: list[dict], path: Path) -> Path:
             axis.axhline(mean, color="tab:red", linestyle="--", label=f"{CONTROL} initialisations")
             axis.axhspan(mean - std, mean + std, color="tab:red", alpha=0.15)
         axis.set_xscale("symlog", linthresh=10)
+        axis.set_yscale("symlog", linthresh=SMALL)
         axis.set_title(column.replace("_", " ") + " (test set)")
         axis.set_xlabel("spawn step (optimiser steps of shared training)")
 
-    return _panels(list(MEASURES[:2] + MEASURES[3:]), path, draw)
+    return _panels(list(MEASURES[:2] + MEASURES[3:]), path, draw, ncols=2)
 
 
 def _dip_figure(found: list[dict], linked: list[dict], path: Path) -> Path:
@@ -289,11 +292,14 @@ def _dip_figure(found: list[dict], linked: list[dict], path: Path) -> Path:
             axis.scatter([r[barrier] for r in chosen], [r[metric] for r in chosen], color=_colour(spawn, spawns), s=22,
                          marker="x" if spawn == CONTROL else "o", label=CONTROL if spawn == CONTROL else f"spawn {spawn}")
         rho = {r["paths"]: r["spearman"] for r in linked if (r["split"], r["metric"], r["barrier"]) == ("test", metric, barrier)}
-        axis.set_title(f"Spearman {rho.get('all', math.nan):+.2f} (all), {rho.get('spawned', math.nan):+.2f} (spawned)")
+        words = {k: f"{rho[k]:+.2f}" if math.isfinite(rho.get(k, math.nan)) else "n/a" for k in ("all", "spawned")}
+        axis.set_title(f"Spearman {words['all']} (all paths), {words['spawned']} (spawned)")
+        axis.set_xscale("symlog", linthresh=SMALL)
+        axis.set_yscale("symlog", linthresh=SMALL)
         axis.set_xlabel(barrier.replace("_", " ") + " (test)")
         axis.set_ylabel(metric.replace("_", " ") + " (test)")
 
-    return _panels([(m, b) for m in ("mir_dip", "hdr_rise") for b in ("loss_barrier", "error_barrier")], path, draw)
+    return _panels([(m, b) for m in ("mir_dip", "hdr_rise") for b in ("loss_barrier", "error_barrier")], path, draw, ncols=2)
 
 
 def report(run_dir: Path, records: Records) -> Path:
@@ -306,6 +312,7 @@ def report(run_dir: Path, records: Records) -> Path:
     test = [r for r in found if r["split"] == "test"]
     figures = [
         _path_figure([r for r in rows if r["split"] == "test"], run_dir / "path.png"),
+        _path_figure([r for r in rows if r["split"] == "test" and r["spawn"] != CONTROL], run_dir / "path_spawned.png"),
         _spawn_figure(test, run_dir / "barrier.png"),
         _dip_figure(test, linked, run_dir / "dip_vs_barrier.png"),
     ]
