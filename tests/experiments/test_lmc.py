@@ -96,18 +96,21 @@ def test_dip_and_rise_against_a_hand_computation():
     assert found["loss_barrier"] == pytest.approx(0.90 - 0.25)
     assert found["error_barrier"] == pytest.approx(0.40 - 0.08)
     assert found["error_instability"] == pytest.approx(0.40 - (0.10 + 0.06) / 2)
+    assert found["mir_mid"] == pytest.approx(0.65 - 0.40) and found["loss_mid"] == pytest.approx(0.90 - 0.25)
+    assert found["hdr_mid"] == pytest.approx(0.50 - 0.20) and found["error_mid"] == pytest.approx(0.92 - 0.60)
     bulge = 0.05 * 4 * a * (1 - a)  # above the line inside, on it at the ends
     flat = lmc.barriers(_path(3, 0, alphas, mir=line(mir) + bulge, hdr=line(hdr) - bulge, loss=loss, accuracy=accuracy))[0]
     assert flat["mir_dip"] == 0.0 and math.copysign(1, flat["mir_dip"]) == 1  # no dip: 0 at the ends, and not -0
     assert flat["hdr_rise"] == 0.0
+    assert flat["mir_mid"] == pytest.approx(-0.05) and flat["hdr_mid"] == pytest.approx(-0.05)  # signed: above the line
 
 
 def test_correlations_across_paths_match_scipy_and_drop_the_control():
     barrier = [0.00, 0.02, 0.01, 0.05, 0.03, 1.50]
     dip = [0.01, 0.00, 0.03, 0.02, 0.04, 0.30]
     spawns = [0, 0, 25, 25, 50, lmc.CONTROL]
-    found = [{"spawn": s, "seed": i % 2, "split": "test", "loss_barrier": b, "error_barrier": b / 2, "mir_dip": d, "hdr_rise": 0.0}
-             for i, (s, b, d) in enumerate(zip(spawns, barrier, dip))]
+    found = [{"spawn": s, "seed": i % 2, "split": "test", "loss_barrier": b, "error_barrier": b / 2, "mir_dip": d, "hdr_rise": 0.0,
+              "loss_mid": -b, "mir_mid": d, "hdr_mid": 0.0} for i, (s, b, d) in enumerate(zip(spawns, barrier, dip))]
     rows = {(r["paths"], r["metric"], r["barrier"]): r for r in lmc.correlations(found)}
     every = rows[("all", "mir_dip", "loss_barrier")]
     assert every["n"] == 6 and every["pearson"] == pytest.approx(np.corrcoef(barrier, dip)[0, 1])
@@ -116,6 +119,7 @@ def test_correlations_across_paths_match_scipy_and_drop_the_control():
     spawned = rows[("spawned", "mir_dip", "loss_barrier")]
     assert spawned["n"] == 5 and spawned["pearson"] == pytest.approx(np.corrcoef(barrier[:5], dip[:5])[0, 1])
     assert math.isnan(rows[("all", "hdr_rise", "loss_barrier")]["spearman"])  # a constant HDR rise
+    assert rows[("all", "mir_mid", "loss_mid")]["pearson"] == pytest.approx(-every["pearson"])
 
 
 @pytest.mark.parametrize(("setting", "message"), [

@@ -57,6 +57,10 @@ CHILD_SEEDS = (1000, 2000)  # added to the seed: the children's data orders
 CONTROL_SEEDS = (3000, 4000)  # added to the seed: the control networks' initialisations and data orders
 SMALL = 1e-3  # figures draw barriers and dips linearly below this, logarithmically above
 MEASURES = ("loss_barrier", "error_barrier", "error_instability", "mir_dip", "hdr_rise")
+WORDS = {"loss_mid": "loss above its line at α = ½", "mir_mid": "MIR below its line at α = ½", "hdr_mid": "HDR above its line at α = ½"}
+# (information measure, barrier measure) pairs correlated across paths
+PAIRS = (("mir_dip", "loss_barrier"), ("mir_dip", "error_barrier"), ("hdr_rise", "loss_barrier"), ("hdr_rise", "error_barrier"),
+         ("mir_mid", "loss_mid"), ("hdr_mid", "loss_mid"))
 
 
 @dataclass(frozen=True)
@@ -169,10 +173,10 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
             _evaluate_path(config, records, f"{CONTROL},seed={seed}", parent, pair, spawn=CONTROL, seed=seed)
 
 
-def _above_line(path: list[dict], column: str, sign: float = 1.0) -> float:
-    """Largest excess of ``sign·column`` over the straight line between the path's endpoints."""
+def _above_line(path: list[dict], column: str, sign: float = 1.0) -> list[float]:
+    """Excess of ``sign·column`` over the straight line between the path's endpoints, at each point."""
     first, last = path[0], path[-1]
-    return max(sign * (r[column] - ((1 - r["alpha"]) * first[column] + r["alpha"] * last[column])) for r in path) + 0.0  # no -0.0
+    return [sign * (r[column] - ((1 - r["alpha"]) * first[column] + r["alpha"] * last[column])) + 0.0 for r in path]  # + 0.0: no -0.0
 
 
 def path_order(spawn) -> tuple:
@@ -181,38 +185,43 @@ def path_order(spawn) -> tuple:
 
 
 def barriers(rows: list[dict]) -> list[dict]:
-    """Barriers, instability, MIR dip and HDR rise of each path (spawn, seed, split)."""
+    """Barriers, instability, MIR dip and HDR rise of each path (spawn, seed, split), and the signed
+    departures from the line at the point nearest α = ½ (positive in the direction of a barrier)."""
     out = []
     for spawn, seed, split in sorted({(r["spawn"], r["seed"], r["split"]) for r in rows}, key=lambda k: (path_order(k[0]), k[1], k[2])):
         path = sorted((r for r in rows if (r["spawn"], r["seed"], r["split"]) == (spawn, seed, split)), key=lambda r: r["alpha"])
         errors = [1 - r["accuracy"] for r in path]
+        middle = min(range(len(path)), key=lambda i: abs(path[i]["alpha"] - 0.5))
+        excess = {name: _above_line(path, column, sign) for name, column, sign in
+                  (("loss", "loss", 1.0), ("error", "accuracy", -1.0), ("mir", "mir", -1.0), ("hdr", "hdr", 1.0))}
         out.append({
             "spawn": spawn, "seed": seed, "split": split,
-            "loss_barrier": _above_line(path, "loss"), "error_barrier": _above_line(path, "accuracy", -1.0),
+            "loss_barrier": max(excess["loss"]), "error_barrier": max(excess["error"]),
             "error_instability": max(errors) - (errors[0] + errors[-1]) / 2,
-            "mir_dip": _above_line(path, "mir", -1.0), "hdr_rise": _above_line(path, "hdr"),
+            "mir_dip": max(excess["mir"]), "hdr_rise": max(excess["hdr"]),
+            **{f"{name}_mid": values[middle] for name, values in excess.items()},
             "end_accuracy": (path[0]["accuracy"] + path[-1]["accuracy"]) / 2, "end_mir": (path[0]["mir"] + path[-1]["mir"]) / 2,
         })
     return out
 
 
 def correlations(found: list[dict]) -> list[dict]:
-    """Spearman and Pearson correlation across paths of the MIR dip and HDR rise with the barriers,
-    per split, over all paths and over the spawned pairs alone (NaN where a side is constant)."""
+    """Spearman and Pearson correlation across paths of the MIR dip and HDR rise with the barriers (and
+    of their signed midpoint departures), per split, over all paths and over the spawned pairs alone
+    (NaN where a side is constant)."""
     out = []
     for split in sorted({r["split"] for r in found}):
         for paths in ("all", "spawned"):
             chosen = [r for r in found if r["split"] == split and (paths == "all" or r["spawn"] != CONTROL)]
-            for metric in ("mir_dip", "hdr_rise"):
-                for barrier in ("loss_barrier", "error_barrier"):
-                    x, y = [r[barrier] for r in chosen], [r[metric] for r in chosen]
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")  # a constant side gives NaN, which is the answer
-                        spearman = stats.spearmanr(x, y) if len(x) > 2 else (math.nan, math.nan)
-                        pearson = stats.pearsonr(x, y) if len(x) > 2 else (math.nan, math.nan)
-                    out.append({"split": split, "paths": paths, "metric": metric, "barrier": barrier, "n": len(x),
-                                "spearman": float(spearman[0]), "spearman_p": float(spearman[1]),
-                                "pearson": float(pearson[0]), "pearson_p": float(pearson[1])})
+            for metric, barrier in PAIRS:
+                x, y = [r[barrier] for r in chosen], [r[metric] for r in chosen]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a constant side gives NaN, which is the answer
+                    spearman = stats.spearmanr(x, y) if len(x) > 2 else (math.nan, math.nan)
+                    pearson = stats.pearsonr(x, y) if len(x) > 2 else (math.nan, math.nan)
+                out.append({"split": split, "paths": paths, "metric": metric, "barrier": barrier, "n": len(x),
+                            "spearman": float(spearman[0]), "spearman_p": float(spearman[1]),
+                            "pearson": float(pearson[0]), "pearson_p": float(pearson[1])})
     return out
 
 
@@ -296,10 +305,10 @@ def _dip_figure(found: list[dict], linked: list[dict], path: Path) -> Path:
         axis.set_title(f"Spearman {words['all']} (all paths), {words['spawned']} (spawned)")
         axis.set_xscale("symlog", linthresh=SMALL)
         axis.set_yscale("symlog", linthresh=SMALL)
-        axis.set_xlabel(barrier.replace("_", " ") + " (test)")
-        axis.set_ylabel(metric.replace("_", " ") + " (test)")
+        axis.set_xlabel(WORDS.get(barrier, barrier.replace("_", " ")) + " (test)")
+        axis.set_ylabel(WORDS.get(metric, metric.replace("_", " ")) + " (test)")
 
-    return _panels([(m, b) for m in ("mir_dip", "hdr_rise") for b in ("loss_barrier", "error_barrier")], path, draw, ncols=2)
+    return _panels(list(PAIRS), path, draw)
 
 
 def report(run_dir: Path, records: Records) -> Path:
