@@ -284,6 +284,7 @@ def _spawn_figure(found: list[dict], path: Path) -> Path:
             axis.axhline(mean, color="tab:red", linestyle="--", label=f"{CONTROL} initialisations")
             axis.axhspan(mean - std, mean + std, color="tab:red", alpha=0.15)
         axis.set_xscale("symlog", linthresh=10)
+        axis.set_xlim(left=0)
         axis.set_yscale("symlog", linthresh=SMALL)
         axis.set_title(column.replace("_", " ") + " (test set)")
         axis.set_xlabel("spawn step (optimiser steps of shared training)")
