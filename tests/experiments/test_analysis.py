@@ -23,11 +23,11 @@ def test_barriers_of_a_known_bump():
         bump = 4 * alpha * (1 - alpha)
         rows.append({"spawn": 2, "seed": 0, "split": "test", "alpha": float(alpha), "loss": 1 + 2 * alpha + 0.7 * bump,
                      "accuracy": 0.9 - 0.1 * alpha - 0.2 * bump, "mir": 0.5 - 0.1 * bump, "hdr": 0.1 + 0.05 * bump})
-    rows.append(dict(rows[0], split="train", loss=100.0))  # other splits are not part of the path
-    (found,) = barriers(rows)
+    rows.append(dict(rows[0], split="train", loss=100.0))  # another split is another path
+    (found,) = (r for r in barriers(rows) if r["split"] == "test")
     assert found["loss_barrier"] == pytest.approx(0.7)
     assert found["error_barrier"] == pytest.approx(0.2)
-    assert found["mir_min"] == pytest.approx(0.4) and found["hdr_max"] == pytest.approx(0.15)
+    assert found["mir_dip"] == pytest.approx(0.1) and found["hdr_rise"] == pytest.approx(0.05)
 
 
 def test_spearman_gives_tied_values_one_rank():

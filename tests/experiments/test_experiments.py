@@ -17,7 +17,7 @@ TINY = {
     "dynamics": {"epochs": 2, "seeds": (0, 1)},
     "label-smoothing": {"epochs": 2, "smoothing": (0.0, 0.2)},
     "pruning": {"epochs": 2, "sparsities": (0.0, 0.9)},
-    "lmc": {"epochs": 2, "spawn_epochs": (0, 1), "points": 3},
+    "lmc": {"epochs": 2, "spawn_iterations": (0, 3), "spawn_epochs": (1,), "points": 3, "seeds": (0,)},
     "grokking": {
         "p": 11, "models": ("transformer", "mlp"), "steps": (40, 60), "lrs": (1e-3, 3e-3), "train_fractions": (0.3, 0.5),
         "eval_every": 20, "information_samples": 40,
@@ -32,7 +32,7 @@ FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
     "label-smoothing": ["final.png", "curves.png"],
     "pruning": ["pruning.png"],
-    "lmc": ["path.png", "barrier.png", "barriers.csv"],
+    "lmc": ["path.png", "path_spawned.png", "barrier.png", "dip_vs_barrier.png", "barriers.csv", "correlations.csv"],
     "grokking": ["transformer.png", "mlp.png", "change_steps.csv"],
     "clustering": ["clustering.png", "classes.png", "correlations.csv", "class_correlations.csv"],
     "loss-supervised": ["loss_supervised.png"],

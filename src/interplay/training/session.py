@@ -120,16 +120,29 @@ class Session:
     def num_classes(self) -> int:
         return self.train_set.num_classes
 
-    def train_epoch(self, epoch: int, model: nn.Module | None = None, loss_fn: nn.Module | None = None) -> float:
+    @property
+    def steps_per_epoch(self) -> int:
+        """Optimiser steps in one epoch (the last batch may be smaller)."""
+        return len(range(0, len(self.train_set.labels), self.config.batch_size))
+
+    def train_epoch(self, epoch: int, model: nn.Module | None = None, loss_fn: nn.Module | None = None, *,
+                    steps: range | None = None) -> float:
         """One epoch of ``model`` (default: the session's; pass a DDP wrapper of it) at the
-        scheduled learning rate; returns the seconds it took."""
+        scheduled learning rate; returns the seconds it took.
+
+        ``steps`` trains only those steps (0-based, within the epoch) of the epoch's data order,
+        so a run can be split inside an epoch and continued where it stopped."""
         config, model = self.config, model or self.model
         loss_fn = loss_fn or nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         for group in self.optimizer.param_groups:
             group["lr"] = config.lr * lr_factor(config, epoch)
         labels = self.train_set.labels
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
-        batches = TensorBatches(self.images["train"], labels, _rank_slices(order, config.batch_size, self.context), max(1, config.batch_size // self.context.world), self.device)
+        per_rank = max(1, config.batch_size // self.context.world)
+        indices = _rank_slices(order, config.batch_size, self.context)
+        if steps is not None:
+            indices = indices[steps.start * per_rank : steps.stop * per_rank]
+        batches = TensorBatches(self.images["train"], labels, indices, per_rank, self.device)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
         interplay_loss = None
         if config.mir_weight or config.hdr_weight:
