@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import pytest
 import torch
@@ -77,3 +78,17 @@ def test_evaluation_leaves_all_zero_representations_out_of_the_uncentred_reading
     row = evaluate(_ReluFeatures(), {"train": (images, labels)}, half_squared_error, 3)["train"]
     assert row["zero_rows"] >= 1
     assert all(0 <= row[k] <= 1 for k in ("mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class"))
+
+
+def test_undefined_metrics_are_recorded_as_nan_with_the_reason():
+    from interplay.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("mlp", (1, 8, 8), 4, width=16)
+    with torch.no_grad():
+        model.body[-2].weight.zero_()  # a dead last layer: every representation is the bias' ReLU, the same for all
+    images, labels = torch.randn(40, 1, 8, 8), torch.arange(40) % 4
+    rows = evaluate(model, {"train": (images, labels)}, half_squared_error, 4)
+    row = rows["train"]
+    assert math.isnan(row["nc1"]) and math.isnan(row["mir_centred"]) and "NC1 is undefined" in row["undefined"]
+    assert 0 <= row["accuracy"] <= 1 and math.isfinite(row["loss"])

@@ -10,7 +10,9 @@ pairing (the papers'; samples whose representation is all zeros are left out of 
 in ``zero_rows``), the centred sample pairing (each split's mean subtracted) and the class
 pairing of the centred class means with the heads. ``rho`` is the mean pairwise cosine of the
 normalised uncentred class means and ``mir_rho``/``hdr_rho`` the collapse values for it
-(:func:`~interplay.functional.closed_form.nc_reference`). Controls: the metrics at epoch 0 and
+(:func:`~interplay.functional.closed_form.nc_reference`). A metric undefined at a record (NC1
+of class means that coincide, as shuffled labels can make them) is NaN, and ``undefined`` says
+why. Controls: the metrics at epoch 0 and
 one run with shuffled training labels.
 
     interplay experiment collapse            # Fashion-MNIST 500/class, SmallCNN, CE and MSE, 3 seeds, 300 epochs
@@ -28,6 +30,7 @@ Writes ``records.jsonl``, ``measurements.csv``, ``calibration.csv``, ``readings.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,8 @@ from torch import nn
 
 from interplay.config import check_fields, setting, train_setting
 from interplay.functional import interplay_metrics, nc_reference, neural_collapse
+from interplay.functional.collapse import NeuralCollapseResult
+from interplay.functional.interplay import InterplayResult
 from interplay.functional.calibration import calibration_curve
 from interplay.models import build_model
 from interplay.report.collapse import calibration_figure, reading_figure, versus_nc1_figure
@@ -134,24 +139,40 @@ def evaluate(model: nn.Module, data, loss_fn, num_classes: int) -> dict[str, dic
             features = torch.cat([model.features(b.to(device)).double().cpu() for b in images.split(1000)])  # (n, d)
             weight, bias = model.head.weight.double().cpu(), model.head.bias.double().cpu()
             logits = features @ weight.mT + bias  # (n, C)
-            nc = neural_collapse(features, labels, weight, bias=bias)
+            undefined: list[str] = []
+            nc = _measured(lambda: neural_collapse(features, labels, weight, bias=bias), undefined,
+                           NeuralCollapseResult.undefined(len(labels), num_classes))
             alive = features.abs().sum(1) > 0
             readings = {
-                "": interplay_metrics(features[alive], labels[alive], weight),
-                "_centred": interplay_metrics(features, labels, weight, center=True),
-                "_class": interplay_metrics(features, labels, weight, pairing="class", center=True),
+                suffix: _measured(lambda: interplay_metrics(*args, **options), undefined,
+                                  InterplayResult.undefined(len(labels), num_classes, "sample", False))
+                for suffix, args, options in (
+                    ("", (features[alive], labels[alive], weight), {}),
+                    ("_centred", (features, labels, weight), {"center": True}),
+                    ("_class", (features, labels, weight), {"pairing": "class", "center": True}),
+                )
             }
             rho = _mean_cosine(features, labels, num_classes)
-            shared = nc_reference(num_classes, cosine=min(max(rho, -1 / (num_classes - 1)), 0.999))
+            shared = nc_reference(num_classes, cosine=min(max(rho, -1 / (num_classes - 1)), 0.999)) if math.isfinite(rho) else None
             row = {"loss": float(loss_fn(logits, labels)), "accuracy": float((logits.argmax(1) == labels).double().mean())}
             row |= {k: float(getattr(nc, k)) for k in ("nc1", "nc2_etf_distance", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4")}
             for suffix, result in readings.items():
                 row |= {f"{k}{suffix}": float(getattr(result, k)) for k in ("mir", "hdr", "h_z", "h_w", "mi")}
-            row |= {"zero_rows": int((~alive).sum()), "rho": rho, "mir_rho": float(shared.mir), "hdr_rho": float(shared.hdr),
-                    "h_z_rho": float(shared.h_z)}
+            row |= {"zero_rows": int((~alive).sum()), "rho": rho, "undefined": " | ".join(undefined)}
+            row |= {f"{k}_rho": float(getattr(shared, k)) if shared else math.nan for k in ("mir", "hdr", "h_z")}
             out[split] = row
     model.train()
     return out
+
+
+def _measured(compute, undefined: list[str], fallback):
+    """``compute()``, or ``fallback`` (NaN) with the reason kept, where the metric is undefined
+    (e.g. NC1 of features whose class means coincide, as shuffled labels can produce)."""
+    try:
+        return compute()
+    except InterplayValueError as error:
+        undefined.append(str(error))
+        return fallback
 
 
 def _train_one(config: Config, records: Records, unit: str, data, loss_name: str, seed: int, shuffled: bool) -> None:
