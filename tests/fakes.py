@@ -53,3 +53,26 @@ def write_tiny_clip(folder: Path, words: list[str], image_size: int = 28, seed: 
     torch.manual_seed(seed)
     CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=8)).save_pretrained(folder)
     return folder
+
+
+EUROSAT_COLOURS = {"Forest": (0, 128, 0), "Sea or Lake": (0, 0, 200)}
+
+
+def write_eurosat_like(root: Path, side: int = 64) -> Path:
+    """Two classes of solid-colour images in EuroSAT's CoOp layout (one image not side × side),
+    two training and one test image each, and CoOp's split file."""
+    import json
+
+    from PIL import Image
+
+    base = root / "eurosat"
+    entries: dict[str, list] = {"train": [], "val": [], "test": []}
+    for label, (name, colour) in enumerate(EUROSAT_COLOURS.items()):
+        folder = base / "2750" / name.split()[0]
+        folder.mkdir(parents=True)
+        for i, split in enumerate(["train", "train", "test"]):
+            size = side if i else side // 2
+            Image.new("RGB", (size, size), colour).save(folder / f"{i}.png")
+            entries[split].append([f"{name.split()[0]}/{i}.png", label, name])
+    (base / "split_zhou_EuroSAT.json").write_text(json.dumps(entries))
+    return root

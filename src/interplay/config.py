@@ -32,7 +32,7 @@ DATA_DIR_ENV = "INTERPLAY_DATA_DIR"
 DIGEST_EXCLUDED = frozenset({"device", "data_dir", "download", "tensorboard"})
 # A resumed run may be extended by more epochs, and may run elsewhere; nothing else may change.
 RESUME_MAY_CHANGE = DIGEST_EXCLUDED | {"epochs"}
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100", "eurosat")
 MODELS = ("mlp", "cnn", "resnet18")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("cosine", "step", "constant")

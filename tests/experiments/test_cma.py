@@ -8,7 +8,7 @@ from interplay.experiments import experiment_config, run_experiment
 from interplay.experiments.cma import chosen_lambdas, coop_epochs
 from interplay.experiments.cma_setup import DIGIT_NAMES, few_shot_classes
 from interplay.experiments.runs import Records, load_splits
-from tests.fakes import write_tiny_clip
+from tests.fakes import write_eurosat_like, write_tiny_clip
 
 
 def row(k, lam, seed, validation, test):
@@ -71,3 +71,16 @@ def test_cma_tunes_a_clip_checkpoint(tune, tmp_path):
     assert {r["setting"] for r in rows} == {"zero-shot", "λ=0.0", "λ=0.5"} and not (page.parent / "image_encoder.pt").exists()
     assert all(0 <= r["accuracy"] <= 1 and r["cma"] >= 0 for r in rows)
     assert all(0 <= r["validation_accuracy"] <= 1 for r in rows if r["setting"] != "zero-shot")
+
+
+@pytest.mark.slow
+def test_coop_protocol_runs_on_a_coop_data_set(tmp_path):
+    pytest.importorskip("transformers")
+    clip = write_tiny_clip(tmp_path / "clip", ["a", "centered", "satellite", "photo", "of", "forest", "sea", "or", "lake", "x"])
+    values = {"dataset": "eurosat", "data_dir": str(write_eurosat_like(tmp_path / "data")), "clip": str(clip), "base_classes": [],
+              "template": "a centered satellite photo of {}.", "shots": [1], "lambdas": [0.0, 0.3], "n_ctx": 2, "epoch_scale": 0.04,
+              "seeds": [1]}
+    page = run_experiment("cma", experiment_config("cma", values=values), out=tmp_path / "runs")
+    rows = Records(page.parent / "records.jsonl").rows()
+    assert [r["setting"] for r in rows] == ["zero-shot", "λ=0.0", "λ=0.3"] and all(0 <= r["accuracy"] <= 1 for r in rows)
+    assert (page.parent / "chosen.csv").read_text().count("\n") == 2

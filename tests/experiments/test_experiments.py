@@ -137,6 +137,15 @@ def test_cifar_config_files_are_valid():
         assert config.dataset == "cifar10" and getattr(config, "model", "resnet18") == "resnet18"
 
 
+def test_coop_config_file_is_valid():
+    from pathlib import Path
+
+    from interplay.config import load_config_file
+
+    config = experiment_config("cma", values=load_config_file(Path(__file__).parents[2] / "configs" / "eurosat" / "cma.toml"))
+    assert (config.dataset, config.tune, config.base_classes, config.n_ctx) == ("eurosat", "prompt", (), 16)
+
+
 @pytest.mark.parametrize(("count", "message"), [(25, "not divisible by the 10 classes"), (5000, "larger than the data set")])
 def test_semi_supervised_rejects_label_counts_before_training(count, message, tmp_path):
     config = experiment_config("semi-supervised", quick=True, values={"label_counts": (count,)})

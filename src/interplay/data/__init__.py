@@ -1,4 +1,4 @@
-"""Data sets: the embedded default, MNIST/Fashion-MNIST idx files and CIFAR python batches."""
+"""Data sets: the embedded default, MNIST/Fashion-MNIST idx files, CIFAR python batches and CoOp image folders."""
 
 from interplay.data.datasets import DATASETS, ImageDataset, load_dataset
 from interplay.data.errors import DataError

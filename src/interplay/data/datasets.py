@@ -9,6 +9,7 @@ import torch
 
 from interplay.data.augment import crop_and_flip
 from interplay.data.cifar import load_cifar_split
+from interplay.data.coop import COOP_LAYOUT, load_coop_split
 from interplay.data.embedded import load_digits_split
 from interplay.data.errors import DataError
 from interplay.data.idx import IDX_FOLDERS, download_idx, load_idx_split
@@ -22,6 +23,7 @@ DATASETS = {
     "fashion-mnist": "Fashion-MNIST idx .gz files in <data-dir>/fashion_mnist/raw",
     "cifar10": "CIFAR-10 python batches in <data-dir>/cifar-10-batches-py",
     "cifar100": "CIFAR-100 python batches in <data-dir>/cifar-100-python",
+    "eurosat": "EuroSAT RGB images in <data-dir>/eurosat/2750 beside CoOp's split_zhou_EuroSAT.json",
 }
 
 
@@ -70,7 +72,7 @@ def load_dataset(
     """Load one split of a registered data set.
 
     Args:
-        name: one of ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar100``.
+        name: one of ``digits``, ``mnist``, ``fashion-mnist``, ``cifar10``, ``cifar100``, ``eurosat``.
         data_dir: the folder of the official files (not needed for ``digits``).
         split: ``"train"`` or ``"test"``.
         download: fetch missing MNIST/Fashion-MNIST files first (needs a network).
@@ -99,7 +101,7 @@ def load_dataset(
         classes = FASHION_CLASSES if name == "fashion-mnist" else [str(c) for c in range(10)]
         images = torch.from_numpy(images.copy())[:, None]
     else:
-        raw, labels, classes = load_cifar_split(name, folder, split)
+        raw, labels, classes = (load_coop_split if name in COOP_LAYOUT else load_cifar_split)(name, folder, split)
         images = torch.from_numpy(raw)
     labels = torch.from_numpy(labels.astype("int64"))
     if int(labels.min()) < 0 or int(labels.max()) >= len(classes):
