@@ -44,7 +44,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         if kind == "true or false":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=_help(f"{text} (default: {default})"))
             continue
-        metavar = "{" + ",".join(f.metadata["choices"]) + "}" if f.metadata.get("choices") else f.name.split("_")[-1].upper()
+        metavar = "{" + ",".join(f.metadata["choices"]) + "}" if f.metadata.get("choices") else f.metadata.get("metavar") or f.name.split("_")[-1].upper()
         parser.add_argument(flag, default=None, metavar=metavar, help=_help(f"{text}; {kind} (default: {default})"))
 
 
@@ -85,8 +85,8 @@ def _experiment_parsers(commands, registry) -> None:
     names = experiment.add_subparsers(dest="name", required=True, metavar="NAME", parser_class=_Parser)
     for name, module in registry.items():
         names.add_parser(
-            name, parents=[common], help=_summary(module), description=_help((module.__doc__ or "").strip().split("\n\n")[0]),
-            epilog=_help(_keys_listing(module)), formatter_class=argparse.RawDescriptionHelpFormatter,
+            name, parents=[common], help=_summary(module), description=(module.__doc__ or "").strip().split("\n\n")[0],
+            epilog=_keys_listing(module), formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
 
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="interplay", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Matrix information (MIR, HDR, entropies) and neural collapse over supervised training.",
-        epilog=_help(f"experiments (interplay experiment NAME):\n{listing}"),
+        epilog=f"experiments (interplay experiment NAME):\n{listing}",
     )
     parser.add_argument("--version", action="version", version=f"interplay {interplay.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

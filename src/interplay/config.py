@@ -41,7 +41,8 @@ DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
 def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, minimum: float | None = None,
             above: float | None = None, maximum: float | None = None, below: float | None = None,
-            pattern: str | None = None, expects: str | None = None, may_be_empty: bool = False) -> Any:
+            pattern: str | None = None, expects: str | None = None, may_be_empty: bool = False,
+            metavar: str | None = None) -> Any:
     """A dataclass field that declares its help and the values it accepts.
 
     Args:
@@ -51,6 +52,7 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
         minimum, above, maximum, below: bounds ``>=``, ``>``, ``<=``, ``<`` on each number.
         pattern, expects: a full-match regular expression for strings, and its wording.
         may_be_empty: a list field that accepts ``[]``.
+        metavar: the value's name in ``--help`` (default: the last word of the field's name).
 
     Example:
         >>> @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
         {'epochs': 5}
     """
     bounds = {"minimum": minimum, "above": above, "maximum": maximum, "below": below}
-    metadata = {"help": help, "choices": choices, "pattern": pattern, "expects": expects, "may_be_empty": may_be_empty}
+    metadata = {"help": help, "choices": choices, "pattern": pattern, "expects": expects, "may_be_empty": may_be_empty,
+                "metavar": metavar}
     return field(default=default, metadata=metadata | {k: v for k, v in bounds.items() if v is not None})
 
 
@@ -85,6 +88,8 @@ class TrainConfig:
     hdr_weight: float = setting(0.0, "weight beta of the +beta*HDR loss term on each batch (0 = off)", minimum=0)
     loss_center: bool = setting(False, "centre each batch's features before the MIR/HDR loss terms")
     loss_detach_heads: bool = setting(False, "cut the MIR/HDR loss terms' gradient to the heads")
+    per_class: int = setting(0, "train on a balanced subset of this many images per class (drawn with seed 0); 0 = all",
+                             minimum=0, metavar="IMAGES")
     seed: int = setting(0, "seed of initialisation, data order, evaluation subset and estimator", minimum=0)
     device: str = setting("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)",
                           pattern=DEVICE_PATTERN, expects="auto, cpu, cuda or cuda:N")

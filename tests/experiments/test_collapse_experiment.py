@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from interplay.experiments import experiment_config, run_experiment
-from interplay.experiments.collapse import NEAR, balanced_subset, evaluate, half_squared_error
+from interplay.data import balanced_subset
+from interplay.experiments.collapse import NEAR, evaluate, half_squared_error
 
 COLUMNS = ["loss", "accuracy", "nc1", "nc2_etf_distance", "nc3", "nc4", "mir", "hdr", "h_z", "h_w",
            "mir_centred", "hdr_centred", "mir_class", "hdr_class"]

@@ -146,6 +146,16 @@ def test_coop_config_file_is_valid():
     assert (config.dataset, config.tune, config.base_classes, config.n_ctx) == ("eurosat", "prompt", (), 16)
 
 
+def test_terminal_phase_config_trains_long_with_step_decay():
+    from pathlib import Path
+
+    from interplay.config import load_config_file
+
+    config = experiment_config("loss-supervised", values=load_config_file(Path(__file__).parents[2] / "configs" / "digits" / "loss-supervised-terminal.toml"))
+    train = config.train_config(0, per_class=config.per_class, schedule=config.schedule)
+    assert (train.dataset, train.epochs, train.schedule, len(config.seeds)) == ("digits", 1000, "step", 5)
+
+
 @pytest.mark.parametrize(("count", "message"), [(25, "not divisible by the 10 classes"), (5000, "larger than the data set")])
 def test_semi_supervised_rejects_label_counts_before_training(count, message, tmp_path):
     config = experiment_config("semi-supervised", quick=True, values={"label_counts": (count,)})

@@ -136,6 +136,17 @@ def test_interplay_loss_terms_in_training(tmp_path, capsys):
     assert "hdr_weight must be a finite number >= 0; got '-1' (from --hdr-weight)" in run_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)
 
 
+def test_per_class_trains_on_a_balanced_subset(tmp_path, capsys):
+    from interplay.config import TrainConfig
+    from interplay.training.session import Session
+
+    session = Session.create(TrainConfig(per_class=20, train_eval_samples=0, width=8))
+    assert torch.bincount(session.train_set.labels).tolist() == [20] * 10 and len(session.images["train"]) == 200
+    assert session.steps_per_epoch == 2  # 200 images in batches of 128
+    message = run_error(["train", "--per-class", "500", "--out", str(tmp_path / "x")], capsys)
+    assert "per_class=500 asks for more images than the smallest class holds" in message
+
+
 def test_too_large_for_the_exact_path_is_estimated_on_all_samples(tmp_path):
     runs = {}
     for name, flags in {"estimated": ["--max-exact-size", "100"], "exact": []}.items():

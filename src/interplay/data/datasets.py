@@ -14,7 +14,7 @@ from interplay.data.embedded import load_digits_split
 from interplay.data.errors import DataError
 from interplay.data.idx import IDX_FOLDERS, download_idx, load_idx_split
 
-__all__ = ["ImageDataset", "load_dataset", "DATASETS"]
+__all__ = ["ImageDataset", "balanced_subset", "load_dataset", "DATASETS"]
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 DATASETS = {
@@ -53,6 +53,22 @@ class ImageDataset:
         if not self.name.startswith("cifar"):
             return images
         return crop_and_flip(images, pad=4)
+
+
+def balanced_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+    """Indices of ``per_class`` seeded samples of every class.
+
+    Example:
+        >>> balanced_subset(torch.tensor([0, 1, 0, 1, 0]), 1, seed=0).tolist()
+        [4, 3]
+    """
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    counts = torch.bincount(labels)
+    if int(counts.min()) < per_class:
+        raise DataError(
+            f"per_class={per_class} asks for more images than the smallest class holds ({int(counts.min())}); lower per_class."
+        )
+    return torch.cat([order[labels[order] == c][:per_class] for c in range(len(counts))])
 
 
 def _require_dir(name: str, data_dir: str | Path | None) -> Path:

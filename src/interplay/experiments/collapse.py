@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from interplay.config import check_fields, setting, train_setting
+from interplay.data import balanced_subset
 from interplay.functional import interplay_metrics, nc_reference, neural_collapse
 from interplay.functional.collapse import NeuralCollapseResult
 from interplay.functional.interplay import InterplayResult
@@ -101,17 +102,6 @@ QUICK = {
     "dataset": "digits", "model": "mlp", "per_class": 139, "losses": ("mse",), "seeds": (0,), "shuffled_loss": "",
     "epochs": 1000, "decay_at": (0.8,), "record_every": 100,
 }
-
-
-def balanced_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
-    """Indices of ``per_class`` seeded samples of every class."""
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    counts = torch.bincount(labels)
-    if int(counts.min()) < per_class:
-        raise InterplayValueError(
-            f"per_class={per_class} asks for more images than the smallest class holds ({int(counts.min())}); lower per_class."
-        )
-    return torch.cat([order[labels[order] == c][:per_class] for c in range(len(counts))])
 
 
 def _load(config: Config) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:

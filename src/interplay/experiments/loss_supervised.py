@@ -10,8 +10,13 @@ difference to cross-entropy alone with Welch's t-test, and the smallest differen
 spread can detect (two-sided 5 % level, 80 % power); and it flags settings whose representations
 approach rank one (exp H(Z) < 2), the degenerate optimum of −MIR alone.
 
-    interplay experiment loss-supervised            # Fashion-MNIST, CNN, 8 settings × 5 seeds
+    interplay experiment loss-supervised            # Fashion-MNIST, CNN, 9 settings × 5 seeds
     interplay experiment loss-supervised --quick    # digits, MLP
+    interplay experiment loss-supervised --config configs/digits/loss-supervised-terminal.toml
+
+The last is the terminal-phase variant: the embedded digits trained far past zero training error
+(1,000 epochs, learning rate × 0.1 at 50 % and 75 %), the regime whose end point, collapse, the
+terms aim at; the training split's NC1 in the records says how close each setting came.
 
 Writes ``records.jsonl``, ``measurements.csv``, ``differences.csv``, ``loss_supervised.png`` and ``report.html``.
 """
@@ -70,6 +75,8 @@ class Config(ExperimentConfig):
     settings: tuple[str, ...] = setting(SETTINGS, "loss settings: 'ce' or parts mir=α, hdr=β, centred, detached")
     seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), "one run per setting and seed", minimum=0)
     record_every: int = setting(2, "epochs between records (and the last epoch)", minimum=1)
+    per_class: int = train_setting("per_class")
+    schedule: str = train_setting("schedule")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -89,7 +96,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
             unit = f"setting={text},seed={seed}"
             if unit in records.finished:
                 continue
-            session = Session.create(config.train_config(seed, **parse_setting(text)))
+            session = Session.create(config.train_config(seed, per_class=config.per_class, schedule=config.schedule, **parse_setting(text)))
             for epoch in range(1, config.epochs + 1):
                 session.train_epoch(epoch)
                 if epoch % config.record_every == 0 or epoch == config.epochs:

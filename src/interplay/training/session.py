@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from interplay.config import TrainConfig
-from interplay.data import ImageDataset, load_dataset
+from interplay.data import ImageDataset, balanced_subset, load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
 from interplay.losses import InterplayLoss
 from interplay.models import build_model
@@ -107,6 +107,9 @@ class Session:
         data_dir = config.data_dir
         train_set = load_dataset(config.dataset, data_dir=data_dir, split="train", download=config.download)
         test_set = load_dataset(config.dataset, data_dir=data_dir, split="test", download=config.download)
+        if config.per_class:
+            chosen = balanced_subset(train_set.labels, config.per_class, seed=0)
+            train_set = ImageDataset(train_set.name, train_set.images[chosen], train_set.labels[chosen], train_set.classes)
         _check_evaluation_sizes(config, train_set)
         mean, std = train_set.channel_stats()
         images = {"train": train_set.standardize(mean, std), "test": test_set.standardize(mean, std)}
