@@ -59,8 +59,9 @@ def balanced_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Te
     """Indices of ``per_class`` seeded samples of every class.
 
     Example:
-        >>> balanced_subset(torch.tensor([0, 1, 0, 1, 0]), 1, seed=0).tolist()
-        [4, 3]
+        >>> labels = torch.tensor([0, 1, 0, 1, 0])
+        >>> labels[balanced_subset(labels, 1, seed=0)].tolist()
+        [0, 1]
     """
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     counts = torch.bincount(labels)

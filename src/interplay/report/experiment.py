@@ -88,7 +88,8 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
                 axis.axhline(value, color="black", linestyle=":", linewidth=1.4, label=f"at collapse = {value:.4g}")
             if "hdr" in column.split("_"):
                 axis.axhline(0.0, color="black", linestyle=":", linewidth=1.4, label="0 at collapse")
-            if column in log_columns and all(r.get(column, 1) is None or r.get(column, 1) > 0 for r in rows):
+            # Undefined records (None or NaN) leave no point, so they do not decide the scale.
+            if column in log_columns and all(r.get(column) is None or not r[column] <= 0 for r in rows):
                 axis.set_yscale("log")
             axis.set_title(LABELS.get(column, column.replace("_", " ")))
             axis.set_xlabel(xlabel or x.replace("_", " "))
