@@ -21,7 +21,7 @@ from torch import nn
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["VisionLanguage", "clip_parts", "load_clip", "minilm_model", "minilm_text_features", "CLIP_MEAN", "CLIP_STD"]
+__all__ = ["VisionLanguage", "clip_parts", "cosine_logits", "load_clip", "minilm_model", "minilm_text_features", "CLIP_MEAN", "CLIP_STD"]
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's pixel statistics
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -56,7 +56,23 @@ class VisionLanguage(nn.Module):
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         """``logit_scale`` × cosine similarity of each image feature with each class's text feature."""
-        return self.logit_scale * F.normalize(features, dim=1) @ F.normalize(self.text_features, dim=1).T
+        return cosine_logits(features, self.text_features, self.logit_scale)
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor, device: torch.device | str = "cpu", batch: int = 500) -> torch.Tensor:
+        """Image features (N, d) in float32 on the CPU, computed in eval mode ``batch`` images at a time."""
+        self.eval()
+        return torch.cat([self(images[s : s + batch].to(device)) for s in range(0, len(images), batch)]).float().cpu()
+
+
+def cosine_logits(features: torch.Tensor, text_features: torch.Tensor, scale: float) -> torch.Tensor:
+    """``scale`` × cosine similarity (N, C) of each feature (N, d) with each text feature (C, d), as in CLIP.
+
+    Example:
+        >>> cosine_logits(torch.tensor([[2.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 3.0]]), 10.0)
+        tensor([[10.,  0.]])
+    """
+    return scale * F.normalize(features, dim=1) @ F.normalize(text_features, dim=1).T
 
 
 def minilm_text_features(texts: list[str], device: torch.device | str = "cpu") -> torch.Tensor:

@@ -43,7 +43,7 @@ from interplay.report.experiment import band_figure, summary_table, write_csv, w
 from interplay.training.distributed import Context, resolve_device
 from interplay.training.fixmatch import balanced_labelled
 from interplay.validation import InterplayValueError
-from interplay.vision_language import VisionLanguage
+from interplay.vision_language import VisionLanguage, cosine_logits
 
 NAME = "cma"
 
@@ -100,15 +100,9 @@ def coop_epochs(shots: int, scale: float = 1.0) -> int:
     return max(1, round((50 if shots == 1 else 100 if shots <= 4 else 200) * scale))
 
 
-def _features(model: VisionLanguage, images: torch.Tensor, device) -> torch.Tensor:
-    model.eval()
-    with torch.no_grad():
-        return torch.cat([model(images[s : s + 500].to(device)) for s in range(0, len(images), 500)]).float().cpu()
-
-
 def _scores(features: torch.Tensor, labels: torch.Tensor, text: torch.Tensor, scale: float) -> dict[str, float]:
     """Accuracy, loss, MIR/HDR (image features against their classes' text features) and CMA of one split."""
-    logits = scale * F.normalize(features, dim=1) @ F.normalize(text, dim=1).T
+    logits = cosine_logits(features, text, scale)
     info = interplay_metrics(features, labels, text)
     per_class = torch.cat([torch.nonzero(labels == c).flatten()[:100] for c in labels.unique()])  # CMA on 100 per class
     return {
@@ -177,13 +171,13 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
     samples = config.test_samples or len(test.labels)
     test_images, test_labels = test.images[:samples], test.labels[:samples]
     base = pretrained(config, records, run_dir, train.classes, device)
-    test_features = _features(base, test_images, device)
+    test_features = base.features(test_images, device)
     if "zero-shot" not in records.finished:
         records.append("zero-shot", shots=0, setting="zero-shot", seed=-1,
                        **_scores(test_features, test_labels, base.text_features.cpu(), base.logit_scale))
         records.finish("zero-shot")
     if config.tune == "prompt":
-        train_features = _features(base, train.images, device)
+        train_features = base.features(train.images, device)
         learner = (PromptLearner.clip(config.clip, train.classes, config.n_ctx) if config.clip
                    else PromptLearner.minilm(train.classes, config.n_ctx)).to(device)
     for k in config.shots:
@@ -202,10 +196,10 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
                 else:
                     model = _tune_image(config, base, train.images[chosen], train.labels[chosen], lam, seed, device)
                     text = base.text_features.cpu()
-                    tested, validated = _features(model, test_images, device), _features(model, train.images[validation], device)
+                    tested, validated = model.features(test_images, device), model.features(train.images[validation], device)
                 scores = _scores(tested, test_labels, text, base.logit_scale)
-                check = _scores(validated, train.labels[validation], text, base.logit_scale)
-                records.append(unit, shots=k, setting=f"λ={lam}", lam=lam, seed=seed, validation_accuracy=check["accuracy"], **scores)
+                hits = cosine_logits(validated, text, base.logit_scale).argmax(1) == train.labels[validation]
+                records.append(unit, shots=k, setting=f"λ={lam}", lam=lam, seed=seed, validation_accuracy=float(hits.double().mean()), **scores)
                 records.finish(unit)
 
 

@@ -83,11 +83,8 @@ def _standardizer(data: ImageDataset):
 
 
 def _accuracy(model: VisionLanguage, data: ImageDataset, device) -> float:
-    model.eval()
-    with torch.no_grad():
-        hits = sum(int((model.logits(model(data.images[s : s + 500].to(device))).argmax(1).cpu() == data.labels[s : s + 500]).sum())
-                   for s in range(0, len(data.labels), 500))
-    return hits / len(data.labels)
+    predicted = model.logits(model.features(data.images, device).to(device)).argmax(1).cpu()
+    return float((predicted == data.labels).double().mean())
 
 
 def pretrained(config, records: Records, run_dir: Path, names: list[str], device) -> VisionLanguage:
