@@ -66,3 +66,10 @@ def test_an_init_phrase_of_the_wrong_length_is_refused(clip_folder):
         PromptLearner.clip(clip_folder, NAMES, n_ctx=4, init="a photo")
     with pytest.raises(InterplayValueError, match="n_ctx must be at least 1"):
         PromptLearner.clip(clip_folder, NAMES, n_ctx=0)
+
+
+def test_clip_text_features_are_not_unit_norm(clip_folder):
+    """Why training logits must normalise the learned text features: CLIP's projection does not."""
+    with torch.no_grad():
+        norms = PromptLearner.clip(clip_folder, NAMES, n_ctx=2, seed=0)().norm(dim=1)
+    assert not torch.allclose(norms, torch.ones_like(norms), atol=1e-3)

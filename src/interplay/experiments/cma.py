@@ -132,7 +132,7 @@ def _tune_prompt(config: Config, base: VisionLanguage, learner: PromptLearner, f
         for step in range(per_epoch):
             part = order[step * config.batch_size : (step + 1) * config.batch_size]
             text = learner()
-            logits = base.logit_scale * F.normalize(features[part], dim=1) @ text.T
+            logits = cosine_logits(features[part], text, base.logit_scale)
             loss = _objective(lam, logits, features[part], text, labels[part])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
