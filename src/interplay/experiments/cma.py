@@ -162,7 +162,8 @@ def _tune_image(config: Config, base: VisionLanguage, images: torch.Tensor, labe
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
     device = resolve_device(config.device, Context())
-    train, test = few_shot_classes(config, *load_splits(config.dataset, config.data_dir))
+    splits = load_splits(config.dataset, config.data_dir)
+    train, test = few_shot_classes(config, *splits)
     smallest = int(torch.bincount(train.labels, minlength=train.num_classes).min())
     validation = max(config.shots) + (config.validation_shots or min(max(config.shots), 4))
     if validation > smallest:  # checked before any training
@@ -170,7 +171,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
                                   f"more than {config.dataset} holds in its training split (its smallest class has {smallest}).")
     samples = config.test_samples or len(test.labels)
     test_images, test_labels = test.images[:samples], test.labels[:samples]
-    base = pretrained(config, records, run_dir, train.classes, device)
+    base = pretrained(config, records, run_dir, splits, train.classes, device)
     test_features = base.features(test_images, device)
     if "zero-shot" not in records.finished:
         records.append("zero-shot", shots=0, setting="zero-shot", seed=-1,

@@ -55,9 +55,8 @@ def few_shot_classes(config, train: ImageDataset, test: ImageDataset) -> tuple[I
     return _subset(train, new), _subset(test, new)
 
 
-def _pretraining_splits(config) -> tuple[ImageDataset, ImageDataset]:
-    """The base classes of the few-shot data set, joined with every class of ``pretrain_dataset``."""
-    train, test = load_splits(config.dataset, config.data_dir)
+def _pretraining_splits(config, train: ImageDataset, test: ImageDataset) -> tuple[ImageDataset, ImageDataset]:
+    """The base classes of the few-shot data set (its splits ``train``, ``test``), joined with every class of ``pretrain_dataset``."""
     parts = [(_subset(train, list(config.base_classes)), _subset(test, list(config.base_classes)))] if config.base_classes else []
     if config.pretrain_dataset:
         extra = load_splits(config.pretrain_dataset, config.data_dir)
@@ -87,15 +86,18 @@ def _accuracy(model: VisionLanguage, data: ImageDataset, device) -> float:
     return float((predicted == data.labels).double().mean())
 
 
-def pretrained(config, records: Records, run_dir: Path, names: list[str], device) -> VisionLanguage:
+def pretrained(config, records: Records, run_dir: Path, splits: tuple[ImageDataset, ImageDataset], names: list[str],
+               device) -> VisionLanguage:
     """The model for the few-shot classes ``names``, with the hand-written prompts' text features.
+
+    ``splits`` are the train and test splits of ``config.dataset``, whose base classes join the pretraining.
 
     The image encoder trained here is saved once and reused on resume.
     """
     prompts = [config.template.format(n) for n in names]
     if config.clip:
         return load_clip(config.clip, prompts).to(device)
-    train, test = _pretraining_splits(config)
+    train, test = _pretraining_splits(config, *splits)
     encoder = build_model("cnn", tuple(train.images.shape[1:]), 384)
     saved = run_dir / "image_encoder.pt"
     if "pretrain" in records.finished and saved.is_file():
