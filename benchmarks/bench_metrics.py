@@ -5,6 +5,7 @@ The naive baseline is what a direct reading of the definitions does: the full n�
 
     python benchmarks/bench_metrics.py            # the README table
     python benchmarks/bench_metrics.py --quick    # smaller sizes, a few seconds
+    python benchmarks/bench_metrics.py --device cuda  # both sides on the GPU
 """
 
 from __future__ import annotations
@@ -15,18 +16,24 @@ import time
 from collections.abc import Callable
 
 import torch
+from devices import describe, wait
 
 from interplay import interplay_metrics, matrix_entropy
 
 
+DEVICE = torch.device("cpu")
+
+
 def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn`` in milliseconds, after warm-up calls."""
+    """Median wall time of ``fn`` in milliseconds, after warm-up calls, waiting for the device."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
+        wait(DEVICE)
         start = time.perf_counter()
         fn()
+        wait(DEVICE)
         times.append(time.perf_counter() - start)
     return 1e3 * statistics.median(times)
 
@@ -53,11 +60,11 @@ def classed_data(n: int, d: int, c: int, seed: int = 0, dtype=torch.float32):
     heads = torch.randn(c, d, generator=g, dtype=dtype)
     labels = torch.randint(0, c, (n,), generator=g)
     features = heads[labels] + torch.randn(n, d, generator=g, dtype=dtype)
-    return features, labels, heads
+    return features.to(DEVICE), labels.to(DEVICE), heads.to(DEVICE)
 
 
 def bench_entropy(n: int, d: int, repeats: int) -> tuple[str, str, float, float]:
-    x = torch.randn(n, d, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(n, d, generator=torch.Generator().manual_seed(0)).to(DEVICE)
     naive = timed(lambda: naive_entropy(naive_gram(x)), repeats)
     ours = timed(lambda: matrix_entropy(x), repeats)
     return "matrix entropy", f"{n}×{d}", naive, ours
@@ -103,12 +110,15 @@ def bench_backward(n: int, d: int, c: int, repeats: int) -> list[tuple[str, str,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
     if args.quick:
         rows = [bench_entropy(1024, 128, 3), *bench_dataset_scale(6000, 128, 10, (1024,)), *bench_backward(256, 128, 10, 5)]
     else:
         rows = [bench_entropy(4096, 512, 3), *bench_dataset_scale(60000, 512, 10, (2048, 4096)), *bench_backward(256, 128, 10, 20)]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu")
+    print(describe(DEVICE))
     print(f"| case | size | naive ms | ours ms | speed-up |\n|---|---|---:|---:|---:|")
     for case, size, naive, ours in rows:
         print(f"| {case} | {size} | {naive:,.1f} | {ours:,.1f} | {naive / ours:,.1f}× |")

@@ -8,6 +8,7 @@ in its own process so that its peak resident memory is its own. Run::
     python benchmarks/bench_stochastic.py cifar100    # n = 50,000, d = 512, C = 100
     python benchmarks/bench_stochastic.py imagenet    # n = 50,000, d = 2,048, C = 1,000
     python benchmarks/bench_stochastic.py pairing     # exact sample pairing against three naive eigvalsh
+    python benchmarks/bench_stochastic.py cifar100 --device cuda   # any of them on the GPU
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import resource
 import time
 
 import torch
+from devices import describe, wait
 
 from interplay import interplay_metrics
 
 GRID = [(4000, 64, 10), (4000, 128, 10), (4000, 64, 100), (4000, 32, 1000)]
+DEVICE = torch.device("cpu")
 
 
 def case(n: int, d: int, c: int, seed: int = 0, dtype=torch.float32):
@@ -29,16 +32,20 @@ def case(n: int, d: int, c: int, seed: int = 0, dtype=torch.float32):
     heads = torch.randn(c, d, generator=g)
     labels = torch.arange(n) % c
     features = heads[labels] / heads[labels].norm(dim=1, keepdim=True) + torch.randn(n, d, generator=g) / math.sqrt(d)
-    return features.to(dtype), labels, heads.to(dtype)
+    return features.to(DEVICE, dtype), labels.to(DEVICE), heads.to(DEVICE, dtype)
 
 
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+def peak() -> str:
+    if DEVICE.type == "cuda":
+        return f"peak GPU memory {torch.cuda.max_memory_allocated(DEVICE) / 2**30:.2f} GB"
+    return f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB"
 
 
 def estimate(features, labels, heads, dtype, tolerance=0.005):
+    wait(DEVICE)
     began = time.perf_counter()
     result = interplay_metrics(features, labels, heads, method="stochastic", tolerance=tolerance, dtype=dtype)
+    wait(DEVICE)
     return result, time.perf_counter() - began
 
 
@@ -48,6 +55,7 @@ def grid() -> None:
         features, labels, heads = case(n, d, c, dtype=torch.float64)
         began = time.perf_counter()
         exact = interplay_metrics(features, labels, heads, method="exact", max_exact_size=n)
+        wait(DEVICE)
         exact_s = time.perf_counter() - began
         result, seconds = estimate(features, labels, heads, torch.float64)
         error = float(result.mir - exact.mir)
@@ -60,7 +68,7 @@ def large(n: int, d: int, c: int) -> None:
     for dtype in (torch.float32, torch.float64):
         result, seconds = estimate(features, labels, heads, dtype)
         print(f"n={n} d={d} C={c} {dtype}: MIR {float(result.mir):.4f} ± {result.se_mir:.4f}, HDR {float(result.hdr):.4f}, "
-              f"h_joint {float(result.h_joint):.4f} ± {result.se_h_joint:.4f}, {seconds:.1f} s, peak RSS {peak_gb():.2f} GB", flush=True)
+              f"h_joint {float(result.h_joint):.4f} ± {result.se_h_joint:.4f}, {seconds:.1f} s, {peak()}", flush=True)
 
 
 def pairing() -> None:
@@ -76,8 +84,10 @@ def pairing() -> None:
         fn()
         times = []
         for _ in range(3):
+            wait(DEVICE)
             began = time.perf_counter()
             fn()
+            wait(DEVICE)
             times.append(time.perf_counter() - began)
         print(f"{name}: median {1e3 * sorted(times)[1]:.0f} ms, runs {[round(1e3 * t) for t in times]}", flush=True)
 
@@ -85,8 +95,11 @@ def pairing() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", choices=("grid", "cifar100", "imagenet", "pairing"))
-    which = parser.parse_args().which
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu", flush=True)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    args = parser.parse_args()
+    global DEVICE
+    DEVICE, which = torch.device(args.device), args.which
+    print(describe(DEVICE), flush=True)
     if which == "grid":
         grid()
     elif which == "cifar100":

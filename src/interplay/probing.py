@@ -245,7 +245,7 @@ def probe(
     finally:
         for module, mode in modes.items():
             module.training = mode
-    loss_sum, correct, n = all_sum(torch.tensor([loss_sum, correct, len_seen], dtype=torch.float64)).tolist()
+    loss_sum, correct, n = all_sum(torch.tensor([loss_sum, correct, len_seen], dtype=torch.float64, device=device)).tolist()
     _check_seen(torch.tensor([n]))
     warnings: list[str] = []
 

@@ -64,24 +64,26 @@ class JointOperator:
         self, z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None, chunk_bytes: int = _CHUNK_BYTES
     ) -> None:
         n, d = z.shape
+        device = z.device
+        labels = labels.to(device)
         counts = torch.bincount(labels, minlength=head_gram.shape[0])  # (C,)
         present = torch.nonzero(counts).flatten()
         slot = torch.full_like(counts, -1)
-        slot[present] = torch.arange(present.numel())
-        self.n, self.dim, self.dtype, self.total = n, d, z.dtype, total or n
-        self.gram = head_gram[present][:, present]  # (C', C')
+        slot[present] = torch.arange(present.numel(), device=device)
+        self.n, self.dim, self.dtype, self.device, self.total = n, d, z.dtype, device, total or n
+        self.gram = head_gram.to(device)[present][:, present]  # (C', C')
         order = torch.argsort(labels, stable=True)
         starts = torch.cumsum(counts, 0) - counts  # (C,)
-        rank = torch.arange(n) - starts[labels[order]]  # position of each sample within its class
+        rank = torch.arange(n, device=device) - starts[labels[order]]  # position of each sample within its class
         padded = torch.cat([z, z.new_zeros(1, d)])  # row n is the zero padding row
         self.buckets = []
         size_class = torch.ceil(torch.log2(counts[present].double())).long()  # (C',)
         for level in torch.unique(size_class).tolist():
             classes = present[size_class == level]  # (g,)
             width = int(counts[classes].max())
-            index = torch.full((classes.numel(), width), n, dtype=torch.long)  # (g, m)
+            index = torch.full((classes.numel(), width), n, dtype=torch.long, device=device)  # (g, m)
             local = torch.full_like(counts, -1)
-            local[classes] = torch.arange(classes.numel())
+            local[classes] = torch.arange(classes.numel(), device=device)
             mine = local[labels[order]] >= 0
             index[local[labels[order]][mine], rank[mine]] = order[mine]
             self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
@@ -136,7 +138,8 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
 
     Blocks are added to the quadrature until one changes it by less than ``tolerance``.
     """
-    sketch = torch.randn(op.n, rank + 8, generator=generator, dtype=torch.float64).to(op.dtype)
+    # Random numbers come from a CPU generator, so a seed gives the same estimate on every device.
+    sketch = torch.randn(op.n, rank + 8, generator=generator, dtype=torch.float64).to(op.device, op.dtype)
     for step, (basis, projected) in enumerate(_block_krylov(op, sketch), 1):
         if step == _SKETCH_BLOCKS or basis.shape[1] + sketch.shape[1] > op.n:
             break
@@ -263,14 +266,14 @@ def estimate_joint_entropy(
         se = float(all_values.std() / math.sqrt(p))
         if p >= max_probes or (p >= 2 * _PROBE_BLOCK and se <= standard_error):
             break
-        x = _probes(q, n, op.dtype, generator)
+        x = _probes(q, op, generator)
         alphas, betas = _lanczos(op, x, steps)
         samples.append(torch.linalg.vector_norm(x, dim=0).double().square() * _quadrature(alphas, betas))
     return JointEntropyEstimate(-float(top + all_values.mean()), se, p, steps, rank, seed)
 
 
-def _probes(q: torch.Tensor | None, n: int, dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
-    g = (torch.randint(0, 2, (n, _PROBE_BLOCK), generator=generator) * 2 - 1).to(dtype)  # (n, p) Rademacher
+def _probes(q: torch.Tensor | None, op: JointOperator, generator: torch.Generator) -> torch.Tensor:
+    g = (torch.randint(0, 2, (op.n, _PROBE_BLOCK), generator=generator) * 2 - 1).to(op.device, op.dtype)  # (n, p) Rademacher
     return g if q is None else g - q @ (q.mT @ g)
 
 
@@ -284,8 +287,8 @@ class _Deflated(NamedTuple):
 
 def _deflate(op, rank, max_blocks, steps, standard_error, max_steps, generator) -> _Deflated:
     """Deflate ``rank`` directions, then run the first probe block with enough Lanczos steps."""
-    q, top = _deflation(op, rank, max_blocks, standard_error / 10, generator) if rank > 0 else (None, torch.zeros((), dtype=torch.float64))
-    x = _probes(q, op.n, op.dtype, generator)
+    q, top = _deflation(op, rank, max_blocks, standard_error / 10, generator) if rank > 0 else (None, torch.zeros((), dtype=torch.float64, device=op.device))
+    x = _probes(q, op, generator)
     scale = torch.linalg.vector_norm(x, dim=0).double().square()
     while True:
         alphas, betas = _lanczos(op, x, steps)
@@ -305,7 +308,7 @@ def rows_of_second_moments(second: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     eig, vec = torch.linalg.eigh(second)  # (C, d), (C, d, d)
     keep = eig > eig.amax(1, keepdim=True).clamp_min(0) * second.shape[1] * torch.finfo(eig.dtype).eps * 10  # (C, d)
     rows = (vec * eig.clamp_min(0).sqrt()[:, None, :]).mT  # (C, d, d): row j of class c is √λ_j v_jᵀ
-    labels = torch.arange(second.shape[0]).repeat_interleave(keep.sum(1))
+    labels = torch.arange(second.shape[0], device=second.device).repeat_interleave(keep.sum(1))
     return rows[keep], labels
 
 

@@ -52,7 +52,7 @@ class CrossModalAlignmentLoss(nn.Module):
         slot = torch.arange(labels.shape[0], device=labels.device) - starts[inverse[order]]  # position within its class
         blocks = image_features.new_zeros(classes.shape[0], size, image_features.shape[1])  # (K, m, d)
         blocks[inverse[order], slot] = normalize_rows(image_features[order])
-        blocks[torch.arange(classes.shape[0]), counts] = normalize_rows(text_features[classes])
+        blocks[torch.arange(classes.shape[0], device=labels.device), counts] = normalize_rows(text_features[classes])
         eig = symmetric_eigenvalues(blocks @ blocks.mT).clamp_min(0)  # (K, m)
         m = (counts + 1).to(eig.dtype)[:, None]  # (K, 1) rows of each real block
         p = eig / m
