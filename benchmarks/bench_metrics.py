@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 import torch
-from devices import describe, wait
+from devices import describe, resolve, wait
 
 from interplay import interplay_metrics, matrix_entropy
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     args = parser.parse_args(argv)
     global DEVICE
-    DEVICE = torch.device(args.device)
+    DEVICE = resolve(args.device)
     if args.quick:
         rows = [bench_entropy(1024, 128, 3), *bench_dataset_scale(6000, 128, 10, (1024,)), *bench_backward(256, 128, 10, 5)]
     else:

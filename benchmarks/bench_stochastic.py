@@ -19,7 +19,7 @@ import resource
 import time
 
 import torch
-from devices import describe, wait
+from devices import describe, resolve, wait
 
 from interplay import interplay_metrics
 
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     args = parser.parse_args()
     global DEVICE
-    DEVICE, which = torch.device(args.device), args.which
+    DEVICE, which = resolve(args.device), args.which
     print(describe(DEVICE), flush=True)
     if which == "grid":
         grid()

@@ -5,6 +5,14 @@ from __future__ import annotations
 import torch
 
 
+def resolve(name: str) -> torch.device:
+    """The device of ``--device``, refused in one line where it is not there."""
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: this machine's torch {torch.__version__} sees no CUDA device; use --device cpu.")
+    return device
+
+
 def wait(device: torch.device) -> None:
     """Block until the device has finished its queued work, so wall times count it."""
     if device.type == "cuda":
