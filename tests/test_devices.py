@@ -52,6 +52,17 @@ def test_exact_metrics_on_device_match_the_oracle(device, dtype, atol):
     assert abs(float(matrix_entropy(features.to(device))) - reference.entropy_of(reference.cosine_gram(features.numpy()))) < 1e-9
 
 
+def test_float32_metrics_ignore_a_tf32_matmul_setting(device):
+    features, labels, heads = classed()
+    torch.set_float32_matmul_precision("high")  # TF32 products on a GPU: about 3 significant digits
+    try:
+        result = interplay_metrics(features.to(device).float(), labels.to(device), heads.to(device).float(), dtype=None)
+        assert torch.get_float32_matmul_precision() == "high"  # the caller's setting is given back
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    assert_matches_oracle(result, features, labels, heads, 2e-4)
+
+
 def test_half_precision_inputs_on_device_are_computed_in_float32(device):
     features, labels, heads = classed()
     ours = interplay_metrics(features.to(device, torch.bfloat16), labels.to(device), heads.to(device, torch.bfloat16), dtype=None)

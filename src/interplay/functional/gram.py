@@ -7,6 +7,9 @@ Rows are L2-normalised before a Gram matrix is formed, so every Gram has a unit 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 __all__ = [
@@ -30,13 +33,31 @@ def resolve_dtype(x: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
     return torch.float32 if chosen in _LOW_PRECISION else chosen
 
 
-def full_precision(x: torch.Tensor):
-    """A context that turns autocast off on ``x``'s device, so Grams are formed in the dtype asked for.
+@contextmanager
+def full_precision(x: torch.Tensor) -> Iterator[None]:
+    """A context in which Grams are formed in the dtype asked for: autocast off on ``x``'s device
+    and float32 matrix products at full precision, the caller's settings restored on leaving.
 
-    Under ``torch.autocast`` a matrix product would otherwise run in bfloat16/float16 and the
-    spectrum would silently lose its small eigenvalues.
+    Under ``torch.autocast`` a matrix product would otherwise run in bfloat16/float16, and with
+    ``torch.set_float32_matmul_precision("high")`` a float32 one in TF32 (10-bit mantissa) on
+    a GPU; either way the spectrum would silently lose its small eigenvalues.
+
+    Example:
+        >>> torch.set_float32_matmul_precision("high")
+        >>> with full_precision(torch.zeros(1)):
+        ...     torch.get_float32_matmul_precision()
+        'highest'
+        >>> torch.get_float32_matmul_precision()
+        'high'
+        >>> torch.set_float32_matmul_precision("highest")
     """
-    return torch.autocast(x.device.type, enabled=False)
+    precision = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        with torch.autocast(x.device.type, enabled=False):
+            yield
+    finally:
+        torch.set_float32_matmul_precision(precision)
 
 
 def normalize_rows(x: torch.Tensor, *, zero_rows: bool = False) -> torch.Tensor:
