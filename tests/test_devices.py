@@ -17,6 +17,7 @@ from torch import nn
 
 import reference
 from interplay import interplay_metrics, matrix_entropy, nc_reference, neural_collapse, simplex_etf
+from interplay.functional.clusters import class_clustering
 from interplay.losses import CrossModalAlignmentLoss, InterplayLoss
 from interplay.metrics import InformationInterplay, NeuralCollapse
 
@@ -108,6 +109,12 @@ def test_collapse_metrics_on_device(device):
     assert abs(float(metric.compute().nc1) - float(cpu.nc1)) < 1e-4
     reference_mir = interplay_metrics(etf[labels].to(device), labels.to(device), etf.to(device)).mir
     assert abs(float(reference_mir) - float(nc_reference(c).mir)) < 1e-9
+
+
+def test_class_clustering_accepts_features_on_device(device):
+    features, labels, _ = classed(n=120, d=6, c=3, seed=4, unbalanced=False)
+    expected = class_clustering(features, labels)
+    assert class_clustering(features.to(device), labels.to(device)) == expected
 
 
 def test_losses_train_on_device_under_autocast(device):

@@ -33,13 +33,13 @@ def class_clustering(features: torch.Tensor, labels: torch.Tensor) -> list[dict[
         >>> [r["class"] for r in rows], rows[0]["silhouette_class"] > 0.9
         ([0, 1], True)
     """
-    classes, counts = torch.unique(labels, return_counts=True)
+    x, y = features.double().cpu(), labels.cpu()  # scikit-learn's silhouette runs on the CPU
+    classes, counts = torch.unique(y, return_counts=True)
     if classes.numel() < 2 or int(counts.min()) < 2:
         raise InterplayValueError(
             f"class_clustering needs at least two classes of at least two samples each; got class sizes "
             f"{dict(zip(classes.tolist(), counts.tolist()))}. Use a larger sample."
         )
-    x, y = features.double().cpu(), labels.cpu()
     silhouettes = silhouette_samples(x.numpy(), y.numpy(), metric="cosine")  # (n,)
     centroids = torch.stack([x[y == c].mean(0) for c in classes])  # (C', d)
     spreads = torch.stack([(x[y == c] - m).norm(dim=1).mean() for c, m in zip(classes, centroids)])  # (C',)
