@@ -1,24 +1,27 @@
-"""Merge the finished units of several runs of one collapse config into one folder and write its report.
+"""Merge the finished units of several runs of one experiment into one folder and write its report.
 
-The default's units were trained by separate invocations of the same settings (each unit trains the
-same way whatever else its invocation holds); this gathers their finished units, first folder first.
+Units of an experiment train the same way whatever else their invocation holds (a seed, a grid
+point), so a default can be run as several invocations side by side, e.g. one per seed subset.
+This gathers their finished units, the first folder's first, and records where each came from in
+``config.json`` (``merged_units``); the config kept is the first folder's.
 
 Run from the repository root:
-    python docs/results/collapse/merge_runs.py OUT RUN_DIR [RUN_DIR ...]
+    python docs/results/merge_runs.py EXPERIMENT OUT RUN_DIR [RUN_DIR ...]
 """
 import json
 import sys
 from pathlib import Path
 
-from interplay.experiments import collapse
+from interplay.experiments import REGISTRY
 from interplay.experiments.runs import Records
+
 
 def read(folder: Path) -> list[dict]:
     """Every row of a run folder, markers included, without touching the file."""
     return [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines() if line.strip()]
 
 
-out, sources = Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]]
+name, out, sources = sys.argv[1], Path(sys.argv[2]), [Path(a) for a in sys.argv[3:]]
 out.mkdir(parents=True, exist_ok=True)
 kept, origin = [], {}
 for source in sources:
@@ -30,4 +33,4 @@ for source in sources:
 config = json.loads((sources[0] / "config.json").read_text())
 config["merged_units"] = origin
 (out / "config.json").write_text(json.dumps(config, indent=2))
-print(collapse.report(out, Records(out / "records.jsonl")))
+print(REGISTRY[name].report(out, Records(out / "records.jsonl")))
