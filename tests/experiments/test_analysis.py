@@ -14,6 +14,7 @@ from interplay.experiments.clustering import class_correlations, correlations
 from interplay.functional.clusters import class_clustering, gaussian_mixture
 from interplay.experiments.lmc import barriers
 from interplay.experiments.loss_supervised import detectable_difference, differences, parse_setting
+from interplay.report.experiment import title
 
 
 def test_barriers_of_a_known_bump():
@@ -95,3 +96,16 @@ def test_detectable_difference_tends_to_the_normal_formula_and_differences_use_w
     assert found["mir=1"]["p_value"] == pytest.approx(ttest_ind([0.93, 0.95, 0.94], [0.90, 0.91, 0.92], equal_var=False).pvalue)
     assert found["mir=1"]["detectable"] == pytest.approx(detectable_difference(0.01, 3))
     assert (found["mir=1"]["rank_one"], found["ce"]["rank_one"]) == (True, False)
+
+
+@pytest.mark.parametrize("column, expected", [
+    ("mir", "MIR (matrix mutual information ratio)"),
+    ("test_hdr", "test: HDR (matrix entropy difference ratio)"),
+    ("train_h_w", "train: H(W), heads (nats)"),
+    ("train_mir_centred", "train: MIR (matrix mutual information ratio), centred"),
+    ("train_mir_class", "train: MIR, class pairing"),
+    ("excluded_loss", "excluded loss"),
+    ("unknown_column", "unknown column"),
+])
+def test_panel_titles_spell_out_split_and_centring(column, expected):
+    assert title(column) == expected

@@ -7,10 +7,12 @@ Run from the repository root: python docs/results/collapse/correlations.py
 import csv, glob, numpy as np
 def resid(y, X):
     X = np.column_stack([np.ones(len(y)), X]); beta, *_ = np.linalg.lstsq(X, y, rcond=None); return y - X @ beta
-for path in sorted(glob.glob("docs/results/*/measurements.csv")):
+paths = {p.split("/")[2]: p for p in glob.glob("docs/results/*/measurements.csv")}
+paths.update({p.split("/")[2]: p for p in glob.glob("docs/results/*/default/measurements.csv")})  # the full run, not the quick one
+for path in sorted(paths.values()):
     rows = [r for r in csv.DictReader(open(path))]
     need = ["mir", "hdr", "nc1", "nc2_etf_distance", "nc3", "accuracy"]
-    rows = [r for r in rows if all(r.get(k) not in (None, "") for k in need)]
+    rows = [r for r in rows if all(r.get(k) not in (None, "") and np.isfinite(float(r[k])) for k in need)]
     if len(rows) < 10: continue
     a = {k: np.array([float(r[k]) for r in rows]) for k in need}
     X = np.column_stack([np.log(a["nc1"]), a["nc2_etf_distance"], a["nc3"]])

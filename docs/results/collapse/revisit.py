@@ -24,8 +24,8 @@ s = rows("label-smoothing"); last = max(int(r["epoch"]) for r in s)
 for f in sorted({r["smoothing"] for r in s}, key=float):
     add(f"label smoothing {f}", [r for r in s if int(r["epoch"]) == last and r["split"] == "train" and r["smoothing"] == f])
 p = rows("pruning")
-for sp in ("0.0", "0.9"):
-    add(f"pruning {sp}, fine-tuned", [r for r in p if r["split"] == "train" and r["sparsity"] == sp and r["finetuned"] == "True"])
+for variant, sp in (("one-shot body + fine-tune", "0.0"), ("one-shot body + fine-tune", "0.9"), ("IMP body, rewound", "0.9")):
+    add(f"pruning {sp}, {variant}", [r for r in p if r["split"] == "train" and r["sparsity"] == sp and r["variant"] == variant])
 l = rows("loss-supervised"); last = max(int(r["epoch"]) for r in l)
 for setting in sorted({r["setting"] for r in l}):
     add(f"loss-supervised {setting}", [r for r in l if int(r["epoch"]) == last and r["split"] == "train" and r["setting"] == setting])

@@ -20,13 +20,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["write_csv", "mean_std", "band_figure", "write_page", "summary_table"]
+__all__ = ["write_csv", "mean_std", "title", "band_figure", "write_page", "summary_table"]
 
 LABELS = {
     "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "MIR (matrix mutual information ratio)",
     "hdr": "HDR (matrix entropy difference ratio)", "h_z": "H(Z), representations (nats)", "h_w": "H(W), heads (nats)",
     "mi": "matrix mutual information (nats)", "nc1": "NC1: within-class variability", "nc2_etf_distance": "NC2: distance to simplex ETF",
-    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement",
+    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement", "h_heads": "H of all heads (nats)",
+    "weight_norm": "weight norm", "embedding_fourier_share": "Fourier share of the embedding",
+    "restricted_loss": "restricted loss", "excluded_loss": "excluded loss", "mir_class": "MIR, class pairing",
+    "hdr_class": "HDR, class pairing",
 }
 PALETTE = plt.get_cmap("tab10").colors
 HEADERS = {"mir": "MIR", "hdr": "HDR", "h_z": "H(Z)", "h_w": "H(W)", "mi": "MI", "nc1": "NC1", "nc2_etf_distance": "NC2", "nc3": "NC3", "nc4": "NC4"}
@@ -41,6 +44,21 @@ def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return Path(path)
+
+
+def title(column: str) -> str:
+    """A panel title for a record column, with its split prefix and centring suffix spelled out.
+
+    Example:
+        >>> title("train_h_z_centred")
+        'train: H(Z), representations (nats), centred'
+    """
+    split, _, rest = column.partition("_")
+    prefix = f"{split}: " if split in ("train", "test") and rest else ""
+    core = rest if prefix else column
+    suffix = ", centred" if core.endswith("_centred") else ""
+    core = core.removesuffix("_centred")
+    return prefix + LABELS.get(core, core.replace("_", " ")) + suffix
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -91,7 +109,7 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
             # Undefined records (None or NaN) leave no point, so they do not decide the scale.
             if column in log_columns and all(r.get(column) is None or not r[column] <= 0 for r in rows):
                 axis.set_yscale("log")
-            axis.set_title(LABELS.get(column, column.replace("_", " ")))
+            axis.set_title(title(column))
             axis.set_xlabel(xlabel or x.replace("_", " "))
             if x in ("epoch", "step"):
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
