@@ -146,14 +146,17 @@ def test_coop_config_file_is_valid():
     assert (config.dataset, config.tune, config.base_classes, config.n_ctx) == ("eurosat", "prompt", (), 16)
 
 
-def test_terminal_phase_config_trains_long_with_step_decay():
+def test_loss_supervised_default_is_the_terminal_phase_and_the_fashion_config_the_short_budget():
     from pathlib import Path
 
     from interplay.config import load_config_file
 
-    config = experiment_config("loss-supervised", values=load_config_file(Path(__file__).parents[2] / "configs" / "digits" / "loss-supervised-terminal.toml"))
+    default = experiment_config("loss-supervised")
+    train = default.train_config(0, per_class=default.per_class, schedule=default.schedule)
+    assert (train.dataset, train.model, train.epochs, train.schedule, len(default.seeds), len(default.settings)) == ("digits", "mlp", 1000, "step", 5, 9)
+    config = experiment_config("loss-supervised", values=load_config_file(Path(__file__).parents[2] / "configs" / "fashion-mnist" / "loss-supervised.toml"))
     train = config.train_config(0, per_class=config.per_class, schedule=config.schedule)
-    assert (train.dataset, train.epochs, train.schedule, len(config.seeds)) == ("digits", 1000, "step", 5)
+    assert (train.dataset, train.model, train.epochs, train.schedule, train.train_eval_samples) == ("fashion-mnist", "cnn", 8, "cosine", 5000)
 
 
 @pytest.mark.parametrize(("count", "message"), [(25, "not divisible by the 10 classes"), (5000, "larger than the data set")])
