@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import reference
-from interplay import interplay_metrics
+from interplay import interplay_metrics, nc_reference
 from interplay.probing import find_head, probe
 
 
@@ -75,3 +75,18 @@ def test_head_cannot_be_found():
         find_head(nn.Sequential(nn.Conv2d(1, 2, 3)))
     with pytest.raises(ValueError, match="body.*has no weight tensor"):
         find_head(Wrapped(), "body")
+
+
+def test_uncentred_rows_carry_the_cosine_of_the_class_means_and_its_collapse_values(generator):
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4))
+    loader, x, y = batches(generator)
+    row = probe(model, loader).as_row()
+    with torch.no_grad():
+        features = model[1](model[0](x)).double()
+    unit = [features[y == c].mean(0) / features[y == c].mean(0).norm() for c in range(4)]
+    expected = sum(float(unit[a] @ unit[b]) for a in range(4) for b in range(4) if a != b) / 12
+    assert row["rho"] == pytest.approx(expected, abs=1e-6)
+    reference_values = nc_reference(4, cosine=expected)
+    assert row["mir_rho"] == pytest.approx(float(reference_values.mir), abs=1e-5)
+    assert row["hdr_rho"] == pytest.approx(float(reference_values.hdr), abs=1e-5)
+    assert not {"rho", "mir_rho", "hdr_rho"} & set(probe(model, loader, center=True).as_row())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from interplay.functional.closed_form import mean_cosine, reference_at_cosine
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
@@ -42,7 +44,9 @@ class ProbeResult:
     warnings: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict[str, float | int | str | None]:
-        """A flat dict for one CSV row: loss, accuracy, the information metrics and NC1–NC4."""
+        """A flat dict for one CSV row: loss, accuracy, the information metrics and NC1–NC4; for the
+        uncentred sample pairing also ``rho``, the mean cosine of the class means, and ``mir_rho``,
+        ``hdr_rho``, the collapse values for it (:func:`~interplay.functional.closed_form.nc_reference`)."""
         info = self.information.as_dict()
         row = {"loss": self.loss, "accuracy": self.accuracy, "n": self.n, "n_information": self.information.n, "estimate": self.estimate}
         row |= {k: info[k] for k in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr", "method")}
@@ -50,6 +54,11 @@ class ProbeResult:
         error = {"exact": 0.0, "stochastic": None, "undefined": float("nan")}[self.estimate]
         row |= {f"se_{k}": info[f"se_{k}"] if error is None else error for k in ("h_joint", "mi", "mir", "hdr")}
         row |= {k: v for k, v in self.collapse.as_dict().items() if k.startswith("nc")}
+        if self.information.pairing == "sample" and not self.information.center:
+            # Uncentred features reach the collapse values of their class means' cosine ρ, not the ETF's.
+            rho = mean_cosine(self.class_means)
+            shared = reference_at_cosine(rho, self.information.num_classes)
+            row |= {"rho": rho} | {f"{k}_rho": float(getattr(shared, k)) if shared else math.nan for k in ("mir", "hdr")}
         return row
 
 

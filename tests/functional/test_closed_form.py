@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import reference
 from interplay import interplay_metrics, nc_reference
-from interplay.functional.closed_form import collapse_means
+from interplay.functional.closed_form import collapse_means, mean_cosine, reference_at_cosine
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 CASES = [(3, -0.5), (3, 0.3), (4, 0.0), (10, -1 / 9), (10, 0.0), (10, 0.25), (10, 0.8), (25, 0.1), (100, 0.05)]
@@ -93,6 +93,30 @@ def test_collapse_means_have_the_asked_cosine(num_classes, share):
     gram = means @ means.T
     expected = torch.full_like(gram, cosine).fill_diagonal_(1.0)
     assert torch.allclose(gram, expected, atol=1e-12)
+
+
+@given(num_classes=st.integers(2, 30), share=st.floats(0.0, 0.99), scales=st.lists(st.floats(1e-3, 1e3), min_size=30, max_size=30))
+def test_mean_cosine_reads_back_the_cosine_of_the_means_at_any_scale(num_classes, share, scales):
+    cosine = -1 / (num_classes - 1) + share * (1 + 1 / (num_classes - 1))
+    means = collapse_means(num_classes, cosine, num_classes + 2) * torch.tensor(scales[:num_classes], dtype=torch.float64)[:, None]
+    assert mean_cosine(means) == pytest.approx(cosine, abs=1e-9)
+
+
+def test_mean_cosine_is_nan_for_a_zero_or_missing_mean():
+    means = collapse_means(4, 0.2)
+    assert math.isnan(mean_cosine(torch.cat([means[:3], torch.zeros(1, means.shape[1], dtype=means.dtype)])))
+    assert math.isnan(mean_cosine(torch.cat([means[:3], torch.full((1, means.shape[1]), math.nan, dtype=means.dtype)])))
+
+
+@pytest.mark.parametrize("num_classes", [3, 10, 100])
+def test_reference_at_cosine_clips_a_measured_cosine_into_the_domain(num_classes):
+    etf = nc_reference(num_classes)
+    below = reference_at_cosine(-1 / (num_classes - 1) - 1e-9, num_classes)
+    assert float(below.mir) == pytest.approx(float(etf.mir), abs=1e-12) and float(below.hdr) == pytest.approx(0.0, abs=1e-12)
+    assert float(reference_at_cosine(1.0, num_classes).mir) == float(nc_reference(num_classes, cosine=0.999).mir)
+    assert float(reference_at_cosine(0.3, num_classes).hdr) == float(nc_reference(num_classes, cosine=0.3).hdr)
+    assert reference_at_cosine(math.nan, num_classes) is None
+    assert reference_at_cosine(0.3, 2) is None
 
 
 @pytest.mark.parametrize(

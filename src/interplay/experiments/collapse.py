@@ -42,6 +42,7 @@ from torch import nn
 from interplay.config import check_fields, setting, train_setting
 from interplay.data import balanced_subset
 from interplay.functional import interplay_metrics, nc_reference, neural_collapse
+from interplay.functional.closed_form import mean_cosine, reference_at_cosine
 from interplay.functional.collapse import NeuralCollapseResult
 from interplay.functional.interplay import InterplayResult
 from interplay.functional.calibration import calibration_curve
@@ -113,13 +114,6 @@ def _load(config: Config) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     return {"train": ((images - mean) / std, train.labels[chosen]), "test": ((test.images - mean) / std, test.labels)}
 
 
-def _mean_cosine(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> float:
-    means = torch.stack([features[labels == c].mean(0) for c in range(num_classes)])  # (C, d)
-    unit = nn.functional.normalize(means, dim=1)
-    gram = unit @ unit.mT  # (C, C)
-    return float((gram.sum() - gram.diagonal().sum()) / (num_classes * (num_classes - 1)))
-
-
 def evaluate(model: nn.Module, data, loss_fn, num_classes: int) -> dict[str, dict[str, float]]:
     """Loss, accuracy, NC1–NC4 and the three readings of MIR/HDR on each split, in float64."""
     model.eval()
@@ -143,8 +137,8 @@ def evaluate(model: nn.Module, data, loss_fn, num_classes: int) -> dict[str, dic
                     ("_class", (features, labels, weight), {"pairing": "class", "center": True}),
                 )
             }
-            rho = _mean_cosine(features, labels, num_classes)
-            shared = nc_reference(num_classes, cosine=min(max(rho, -1 / (num_classes - 1)), 0.999)) if math.isfinite(rho) else None
+            rho = mean_cosine(torch.stack([features[labels == c].mean(0) for c in range(num_classes)]))
+            shared = reference_at_cosine(rho, num_classes)
             row = {"loss": float(loss_fn(logits, labels)), "accuracy": float((logits.argmax(1) == labels).double().mean())}
             row |= {k: float(getattr(nc, k)) for k in ("nc1", "nc2_etf_distance", "nc2_equinorm", "nc2_equiangularity", "nc3", "nc4")}
             for suffix, result in readings.items():

@@ -28,6 +28,7 @@ from interplay.validation import InterplayTypeError, InterplayValueError, check_
 
 __all__ = [
     "simplex_etf", "entropy_at_collapse", "mir_at_collapse", "nc_reference", "CollapseReference", "collapse_means",
+    "mean_cosine", "reference_at_cosine",
 ]
 
 
@@ -190,3 +191,37 @@ def collapse_means(num_classes: int, cosine: float | None = None, dim: int | Non
     means = math.sqrt(1 - shared) * simplex_etf(c, dim, dtype=dtype)  # (C, dim)
     means[:, c] = math.sqrt(shared)
     return means
+
+
+def mean_cosine(class_means: torch.Tensor) -> float:
+    """Mean pairwise cosine ρ of the normalised class means (C, d): the shared component of
+    uncentred features that :func:`nc_reference` takes as ``cosine``. NaN where a mean is zero or
+    not finite (a class absent from the data).
+
+    Example:
+        >>> round(mean_cosine(collapse_means(4, 0.25)), 6)
+        0.25
+    """
+    means = class_means.detach().double()  # (C, d)
+    norms = torch.linalg.vector_norm(means, dim=1, keepdim=True)  # (C, 1)
+    if means.shape[0] < 2 or not bool(torch.isfinite(norms).all() and (norms > 0).all()):
+        return math.nan
+    unit = means / norms
+    gram = unit @ unit.mT  # (C, C)
+    c = means.shape[0]
+    return float((gram.sum() - gram.diagonal().sum()) / (c * (c - 1)))
+
+
+def reference_at_cosine(cosine: float, num_classes: int) -> CollapseReference | None:
+    """:func:`nc_reference` for a measured cosine ρ; ``None`` where it does not exist (ρ NaN, C < 3).
+
+    A measured ρ is clipped into the domain: rounding can put it a hair below -1/(C-1), and means
+    that all but coincide put it at 1, where MIR is undefined (0.999 is used instead).
+
+    Example:
+        >>> float(reference_at_cosine(0.0, 10).mir)
+        1.0
+    """
+    if not math.isfinite(cosine) or num_classes < 3:
+        return None
+    return nc_reference(num_classes, cosine=min(max(cosine, -1.0 / (num_classes - 1)), 0.999))

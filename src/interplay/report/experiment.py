@@ -75,6 +75,16 @@ def _grouped(rows, x, column, group):
     return out
 
 
+def _shared_reference(axis, rows, x, column, group, value, color, *, first: bool) -> None:
+    """Dotted: the collapse value of ``column`` for the measured cosine ρ of the uncentred class
+    means (``{column}_rho``, mean over seeds), where the rows hold it."""
+    series = _grouped(rows, x, f"{column}_rho", group).get(value)
+    if series:
+        xs = sorted(series)
+        axis.plot(xs, [statistics.fmean(series[v]) for v in xs], ":", color=color, linewidth=1.4,
+                  label="at collapse for the means' cosine ρ" if first else None)
+
+
 def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: str | None = None,
                 style_by: str | None = "split", xlabel: str | None = None, log_columns: tuple[str, ...] = ("nc1", "loss")) -> Path:
     """One panel per column: mean ± std over seeds against ``x``, one line per ``group`` and
@@ -100,6 +110,8 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
                         color = split_colors(0, several=False).get(style, PALETTE[s_index % len(PALETTE)])
                     axis.plot(xs, mean, line, color=color, label=label or None, marker="o", markersize=2.5)
                     axis.fill_between(xs, [m - s for m, s in stats], [m + s for m, s in stats], color=color, alpha=0.15)
+                    if style in (None, "train"):
+                        _shared_reference(axis, subset, x, column, group, g, color, first=g_index == 0)
             ref = REFERENCE_COLUMNS.get(column)
             value = next((r[ref] for r in rows if ref and r.get(ref) is not None), None)
             if value is not None:
