@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import torch
 
+from interplay.functional.gram import normalize_rows
 from interplay.validation import InterplayTypeError, InterplayValueError, check_num_classes
 
 __all__ = [
@@ -203,12 +204,11 @@ def mean_cosine(class_means: torch.Tensor) -> float:
         0.25
     """
     means = class_means.detach().double()  # (C, d)
-    norms = torch.linalg.vector_norm(means, dim=1, keepdim=True)  # (C, 1)
-    if means.shape[0] < 2 or not bool(torch.isfinite(norms).all() and (norms > 0).all()):
-        return math.nan
-    unit = means / norms
-    gram = unit @ unit.mT  # (C, C)
     c = means.shape[0]
+    if c < 2 or not bool(torch.isfinite(means).all() and means.abs().amax(dim=1).gt(0).all()):
+        return math.nan
+    unit = normalize_rows(means)  # (C, d)
+    gram = unit @ unit.mT  # (C, C)
     return float((gram.sum() - gram.diagonal().sum()) / (c * (c - 1)))
 
 

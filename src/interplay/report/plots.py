@@ -96,16 +96,16 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
             for axis, (column, label, log) in zip(axes.flat, panels):
                 for i, (run, rows) in enumerate(runs.items()):
                     colors = split_colors(i, several)
+                    prefix = f"{run}, " if several else ""
                     for split, style in (("train", "--"), ("test", "-")):
                         x, y = _series(rows, split, column)
                         if x:
-                            prefix = f"{run}, " if several else ""
                             axis.plot(x, y, style, color=colors[split], marker="o", markersize=3, linewidth=1.8,
                                       label=f"{prefix}{split}")
                     x, y = _series(rows, "train", f"{column}_rho")
                     if x:
                         axis.plot(x, y, ":", color=colors["train"], linewidth=1.6,
-                                  label=f"{f'{run}, ' if several else ''}at collapse for the train means' cosine ρ")
+                                  label=f"{prefix}at collapse for the train means' cosine ρ")
                 _collapse_line(axis, next(iter(runs.values())), column)
                 if log and all(v is None or v > 0 for rows in runs.values() for v in (r.get(column) for r in rows)):
                     axis.set_yscale("log")
