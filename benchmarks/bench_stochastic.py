@@ -5,6 +5,7 @@ collapse, like a trained network's penultimate layer), balanced classes, seeded.
 in its own process so that its peak resident memory is its own. Run::
 
     python benchmarks/bench_stochastic.py grid        # error and time against exact (n = 4,000)
+    python benchmarks/bench_stochastic.py coverage    # the grid's errors over 20 seeds, in standard errors
     python benchmarks/bench_stochastic.py cifar100    # n = 50,000, d = 512, C = 100
     python benchmarks/bench_stochastic.py imagenet    # n = 50,000, d = 2,048, C = 1,000
     python benchmarks/bench_stochastic.py pairing     # exact sample pairing against three naive eigvalsh
@@ -63,6 +64,22 @@ def grid() -> None:
               f"{error / result.se_mir:+.2f} | {exact_s:.1f} | {seconds:.1f}", flush=True)
 
 
+def coverage(seeds: int = 20) -> None:
+    """Over seeds, (estimate - exact) / SE of MIR should look like a unit normal: mean 0, RMS 1."""
+    print(f"n | d | C | mean z | RMS z | share |z| ≤ 2 | seconds per estimate   ({seeds} seeds, tolerance 0.005)")
+    for n, d, c in GRID:
+        features, labels, heads = case(n, d, c, dtype=torch.float64)
+        exact = float(interplay_metrics(features, labels, heads, method="exact", max_exact_size=n).mir)
+        began = time.perf_counter()
+        scores = []
+        for seed in range(seeds):
+            result = interplay_metrics(features, labels, heads, method="stochastic", tolerance=0.005, seed=seed)
+            scores.append((float(result.mir) - exact) / result.se_mir)
+        scores = torch.tensor(scores)
+        print(f"{n} | {d} | {c} | {float(scores.mean()):+.2f} | {float(scores.square().mean().sqrt()):.2f} | "
+              f"{float((scores.abs() <= 2).double().mean()):.2f} | {(time.perf_counter() - began) / seeds:.1f}", flush=True)
+
+
 def large(n: int, d: int, c: int) -> None:
     features, labels, heads = case(n, d, c)
     for dtype in (torch.float32, torch.float64):
@@ -80,6 +97,7 @@ def pairing() -> None:
         kz, kw = z @ z.T, w @ w.T
         return [torch.linalg.eigvalsh(k / 4096) for k in (kz, kw, kz * kw)]
 
+    medians = []
     for name, fn in (("naive (three 4096² eigvalsh)", naive), ("interplay_metrics exact", lambda: interplay_metrics(features, labels, heads))):
         fn()
         times = []
@@ -89,12 +107,14 @@ def pairing() -> None:
             fn()
             wait(DEVICE)
             times.append(time.perf_counter() - began)
-        print(f"{name}: median {1e3 * sorted(times)[1]:.0f} ms, runs {[round(1e3 * t) for t in times]}", flush=True)
+        medians.append(sorted(times)[1])
+        print(f"{name}: median {1e3 * medians[-1]:.0f} ms, runs {[round(1e3 * t) for t in times]}", flush=True)
+    print(f"speed-up: {medians[0] / medians[1]:.1f}×")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=("grid", "cifar100", "imagenet", "pairing"))
+    parser.add_argument("which", choices=("grid", "coverage", "cifar100", "imagenet", "pairing"))
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     args = parser.parse_args()
     global DEVICE
@@ -102,6 +122,8 @@ def main() -> None:
     print(describe(DEVICE), flush=True)
     if which == "grid":
         grid()
+    elif which == "coverage":
+        coverage()
     elif which == "cifar100":
         large(50_000, 512, 100)
     elif which == "imagenet":
