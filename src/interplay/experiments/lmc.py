@@ -43,7 +43,7 @@ from torch.optim.swa_utils import update_bn
 
 from interplay.config import setting, train_setting
 from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
-from interplay.report.experiment import LABELS, mean_std, summary_table, write_csv, write_page
+from interplay.report.experiment import LABELS, mean_std, save_panels, summary_table, write_csv, write_page
 from interplay.report.plots import FONT
 from interplay.training.session import Session, TensorBatches
 from interplay.validation import InterplayValueError
@@ -232,14 +232,7 @@ def _panels(items: list, path: Path, draw, ncols: int = 3) -> Path:
         fig, axes = plt.subplots(-(-len(items) // ncols), ncols, figsize=(5.2 * ncols, 3.9 * -(-len(items) // ncols)), squeeze=False)
         for axis, item in zip(axes.flat, items):
             draw(axis, item)
-            axis.grid(alpha=0.3)
-            if axis.get_legend_handles_labels()[0]:
-                axis.legend(fontsize=8)
-        for axis in list(axes.flat)[len(items):]:
-            axis.set_visible(False)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        save_panels(fig, axes, len(items), path, legend_size=8)
     return path
 
 

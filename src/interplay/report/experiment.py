@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["write_csv", "mean_std", "title", "band_figure", "write_page", "summary_table"]
+__all__ = ["write_csv", "mean_std", "title", "band_figure", "save_panels", "write_page", "summary_table"]
 
 LABELS = {
     "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "MIR (matrix mutual information ratio)",
@@ -125,15 +125,21 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
             axis.set_xlabel(xlabel or x.replace("_", " "))
             if x in ("epoch", "step"):
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-            axis.grid(alpha=0.3)
-            if axis.get_legend_handles_labels()[0]:
-                axis.legend(fontsize=9)
-        for axis in list(axes.flat)[len(columns):]:
-            axis.set_visible(False)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        save_panels(fig, axes, len(columns), path, legend_size=9)
     return Path(path)
+
+
+def save_panels(fig, axes, used: int, path, *, legend_size: int) -> None:
+    """Grid and legend on the first ``used`` panels, the rest hidden; save ``fig`` to ``path`` and close it."""
+    for axis in list(axes.flat)[:used]:
+        axis.grid(alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(fontsize=legend_size)
+    for axis in list(axes.flat)[used:]:
+        axis.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str], list[list[str]]]:
