@@ -22,6 +22,7 @@ estimate by less than a tenth of the requested standard error.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,16 +122,30 @@ def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
     return x
 
 
-def _block_krylov(op, start: torch.Tensor):
+def _block_krylov(op, start: torch.Tensor, blocks: int):
     """Yield, block by block, an orthonormal basis (n, j·k) of the block Krylov space of ``start``
-    and the projection ``basisᵀ A basis`` (j·k, j·k)."""
-    basis = _orthonormal(start, None)
-    images = []
-    while True:
-        images.append(op(basis[:, -start.shape[1] :]))
-        projected = basis.mT @ torch.cat(images, dim=1)
-        yield basis, (projected + projected.mT) / 2
-        basis = torch.cat([basis, _orthonormal(images[-1], basis)], dim=1)
+    and the projection ``basisᵀ A basis`` (j·k, j·k), for at most ``blocks`` blocks (fewer where
+    the space would outgrow n).
+
+    The basis is allocated once and the projection grows by one block column per step, so the
+    memory is the basis plus one block's image.
+    """
+    k = start.shape[1]
+    blocks = max(1, min(blocks, op.n // k))
+    basis = start.new_empty(op.n, blocks * k)
+    projected = start.new_zeros(blocks * k, blocks * k)
+    block = _orthonormal(start, None)
+    for j in range(blocks):
+        low, high = j * k, (j + 1) * k
+        basis[:, low:high] = block
+        image = op(block)  # (n, k)
+        column = basis[:, :high].mT @ image  # (high, k): block column j of the projection
+        projected[:high, low:high] = column
+        projected[low:high, :low] = column[:low].mT  # A is symmetric
+        square = projected[:high, :high]
+        yield basis[:, :high], (square + square.mT) / 2
+        if j + 1 < blocks:
+            block = _orthonormal(image, basis[:, :high])
 
 
 def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,19 +155,18 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     """
     # Random numbers come from a CPU generator, so a seed gives the same estimate on every device.
     sketch = torch.randn(op.n, rank + 8, generator=generator, dtype=torch.float64).to(op.device, op.dtype)
-    for step, (basis, projected) in enumerate(_block_krylov(op, sketch), 1):
-        if step == _SKETCH_BLOCKS or basis.shape[1] + sketch.shape[1] > op.n:
-            break
+    basis, projected = deque(_block_krylov(op, sketch, _SKETCH_BLOCKS), maxlen=1)[0]  # the last block's
     _, vectors = torch.linalg.eigh(projected)
     q = basis @ vectors[:, -rank:]  # (n, rank)
+    del basis, projected  # the sketch's basis is freed before the quadrature's grows
     previous = None
-    for step, (basis, projected) in enumerate(_block_krylov(op, q), 1):
+    for _, projected in _block_krylov(op, q, max_blocks):
         theta, vectors = torch.linalg.eigh(projected)
         top = (vectors[:rank].square().sum(0) * _xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
-        full = basis.shape[1] + rank > op.n  # the Krylov space cannot grow further
-        if full or (previous is not None and (abs(float(top - previous)) <= tolerance or step == max_blocks)):
-            return q, top
+        if previous is not None and abs(float(top - previous)) <= tolerance:
+            break
         previous = top
+    return q, top
 
 
 def _lanczos(op, x: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
