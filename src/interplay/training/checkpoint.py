@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import signal
 import tempfile
 import threading
@@ -77,13 +78,31 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_atomic` onto the CPU.
 
+    Only tensors and plain values (numbers, strings, lists, dicts) are unpickled
+    (``weights_only=True``): a planted file that names any other class or function is refused
+    before it can run code.
+
     Raises:
-        InterplayValueError: the file is truncated or is not a checkpoint.
+        InterplayValueError: the file is truncated, is not a checkpoint, or holds other objects.
     """
     try:
-        return torch.load(Path(path), map_location="cpu", weights_only=False)
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        return torch.load(Path(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if refused is None:
+            raise _unreadable(path, error) from error
         raise InterplayValueError(
-            f"checkpoint {path} cannot be read ({str(error).split('. ')[0]}); it is truncated or not a checkpoint. "
-            f"Start the run again with --overwrite."
+            f"checkpoint {path} refers to {refused.group(1)}, which a checkpoint of interplay holds no reference to; "
+            "it was not written by interplay, and it was not loaded, since loading it could run code. "
+            "Start the run again with --overwrite."
         ) from error
+    except (RuntimeError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: str | Path, error: Exception) -> InterplayValueError:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return InterplayValueError(
+        f"checkpoint {path} cannot be read ({first.split('. ')[0]}); it is truncated or not a checkpoint. "
+        "Start the run again with --overwrite."
+    )

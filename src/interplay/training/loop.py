@@ -93,7 +93,10 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
         _check_run_dir(run_dir, config, resume, overwrite)
     state = None
     if resume and (run_dir / CHECKPOINT_NAME).is_file():
-        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        try:
+            state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        except InterplayValueError as error:
+            raise RunError(str(error)) from error
         if state["epoch"] > config.epochs:
             raise RunError(f"cannot resume {run_dir} with epochs={config.epochs}: it has finished {state['epoch']} epochs; "
                            f"pass --epochs {state['epoch']} or more.")
