@@ -93,3 +93,58 @@ def test_cma_equals_a_loop_over_classes(generator):
 def test_cma_dimension_mismatch():
     with pytest.raises(ValueError, match="must share their dimension"):
         CrossModalAlignmentLoss()(torch.randn(4, 3), torch.randn(2, 5), torch.tensor([0, 1, 0, 1]))
+
+
+def relu_batch(generator, n=40, d=10, c=4, dead=0.4, dtype=torch.float64):
+    """ReLU features with a large shared mean, a decaying spectrum, many dead rows and unbalanced classes."""
+    x = 4.0 + torch.randn(n, d, generator=generator, dtype=torch.float64) * torch.logspace(0, -2.5, d, dtype=torch.float64)
+    rows = torch.rand(n, generator=generator) < dead
+    rows[:2] = False
+    x[rows] = -1.0  # every unit of these samples is below zero: dead rows after the ReLU
+    labels = torch.minimum(torch.randint(c + 2, (n,), generator=generator), torch.tensor(c - 1))
+    labels[:2] = torch.tensor([0, 1])
+    heads = torch.randn(c, d, generator=generator, dtype=torch.float64)
+    return torch.relu(x).to(dtype), labels, heads.to(dtype), ~rows
+
+
+def test_centred_loss_masks_dead_rows_and_centres_by_the_live_mean(generator):
+    features, labels, heads, live = relu_batch(generator)
+    want = reference.sample_pairing(features[live], labels[live], heads, center=True)
+    x = features.clone().requires_grad_()
+    loss = InterplayLoss(alpha=0.6, beta=0.4, center=True)(x, labels, heads)
+    assert loss.item() == pytest.approx(-0.6 * want["mir"] + 0.4 * want["hdr"], abs=1e-10)
+    loss.backward()
+    assert torch.isfinite(x.grad).all() and x.grad[~live].abs().sum() == 0 and x.grad[live].abs().sum() > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8, torch.int16, torch.int32])
+def test_integer_labels_of_any_width_without_validation(generator, dtype):
+    features, labels, heads = batch(generator)
+    want = reference.sample_pairing(features.detach(), labels, heads.detach())
+    loss = InterplayLoss(alpha=1.0, beta=1.0, validate_args=False)(features, labels.to(dtype), heads)
+    assert loss.item() == pytest.approx(-want["mir"] + want["hdr"], abs=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bool])
+@pytest.mark.parametrize("validate", [True, False])
+def test_float_and_bool_labels_are_refused_even_without_validation(generator, dtype, validate):
+    features, labels, heads = batch(generator)
+    with pytest.raises(TypeError, match=f"labels must be an integer tensor of class indices; got dtype {dtype}"):
+        InterplayLoss(validate_args=validate)(features, (labels % 2).to(dtype), heads)
+
+
+def test_the_loss_is_exact_and_refuses_a_batch_too_large_for_it(generator, monkeypatch):
+    from interplay.functional import stochastic
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the loss reached the stochastic estimator, which has no gradient")
+
+    monkeypatch.setattr(stochastic, "stochastic_entropies", never)
+    features, labels, heads = batch(generator, n=40, d=3, c=4)  # n > d²: the Kronecker path, 9 on a side
+    want = reference.sample_pairing(features.detach(), labels, heads.detach())
+    loss = InterplayLoss(max_exact_size=9)(features, labels, heads)
+    assert loss.item() == pytest.approx(-want["mir"] + want["hdr"], abs=1e-10)
+    loss.backward()
+    assert torch.isfinite(features.grad).all() and features.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"a 9×9 matrix, more than max_exact_size=8.*stochastic estimator has no gradient"):
+        InterplayLoss(max_exact_size=8, validate_args=False)(features, labels, heads)

@@ -7,10 +7,18 @@ import math
 import torch
 from torch import nn
 
-from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
-from interplay.functional.information import entropy_resolution, row_pair_entropies
-from interplay.validation import InterplayValueError, check_features, check_head_weight, check_labels
+from interplay.functional.entropy import MAX_EXACT_SIZE, check_exact_size
+from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
+from interplay.functional.information import PairEntropies, entropy_resolution, row_pair_entropies
+from interplay.validation import (
+    InterplayTypeError,
+    InterplayValueError,
+    as_tensor,
+    check_features,
+    check_head_weight,
+    check_labels,
+    check_max_exact_size,
+)
 
 __all__ = ["InterplayLoss", "check_weight", "check_weight_pairs"]
 
@@ -33,6 +41,29 @@ def check_weight_pairs(weights) -> None:
         check_weight(pair[1], "beta")
 
 
+class _Masked(PairEntropies):
+    """Entropies whose undefined ratios the loss masks itself, without reading a value on the host."""
+
+    __slots__ = ()
+
+    def _check_positive(self, h: torch.Tensor, ratio: str) -> None:
+        return None
+
+
+def _class_indices(labels) -> torch.Tensor:
+    """Integer labels of any width as int64, by dtype alone (no device synchronisation).
+
+    Indexing with uint8 or bool would select rows as a mask instead of gathering heads.
+    """
+    labels = as_tensor(labels, "labels")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise InterplayTypeError(
+            f"labels must be an integer tensor of class indices; got dtype {labels.dtype}. "
+            "Use labels.long() (or argmax over one-hot labels)."
+        )
+    return labels.long()
+
+
 class InterplayLoss(nn.Module):
     """``-α·MIR(K_Z, K_W) + β·HDR(K_Z, K_W)`` on the sample pairing of a batch.
 
@@ -44,13 +75,18 @@ class InterplayLoss(nn.Module):
     ``-α·I + β·|H(K_Z) − H(K_W)|`` in nats.
 
     The loss survives any batch a network produces: all-zero representations (dead units) are
-    masked out of every Gram (exactly as if the samples were dropped), a batch whose live
+    masked out of every Gram and, with ``center=True``, out of the mean (exactly as if the
+    samples were dropped; they get zero gradient), a batch whose live
     samples hold a single class, or whose Gram is rank-one, has no defined ratio and gives 0 with
     zero, finite gradients, and a float32 eigen-solve that fails to converge is repeated in
     float64. Half-precision features (``torch.autocast``) are computed in float32 with autocast
     off, and the loss is returned in float32 so it joins the caller's graph.
     ``validate_args=False`` skips every check that synchronises with the device; the one
-    synchronisation left is inside ``eigvalsh`` on CUDA, which reads the solver's status.
+    synchronisation left is inside ``eigvalsh`` on CUDA, which reads the solver's status. Labels
+    of any integer dtype are used as int64 and float or bool labels are refused either way.
+    The entropies are always exact, since the stochastic estimator has no gradient: a batch
+    whose smallest exact eigenproblem, ``min(n, d²)`` on a side, exceeds ``max_exact_size`` is
+    refused with :class:`~interplay.validation.ExactSizeError`.
     The last components (detached 0-d tensors) are in ``self.components``.
 
     Args:
@@ -58,10 +94,11 @@ class InterplayLoss(nn.Module):
         beta: weight of the HDR (or entropy difference) term, >= 0.
         use_ratios: MIR/HDR (default) or MI and the entropy difference.
         detach_heads: no gradient into the head weights (the terms shape the representations only).
-        center: subtract the batch mean of the representations before normalising.
+        center: subtract the mean of the batch's live (not all-zero) representations before normalising.
         dtype: dtype of the eigen-solves; ``None`` keeps the input's (float16/bfloat16: float32),
             float64 for accuracy.
         validate_args: check shapes, finiteness and label range on every call.
+        max_exact_size: largest matrix side to diagonalise.
 
     Example:
         >>> from interplay import simplex_etf
@@ -73,11 +110,13 @@ class InterplayLoss(nn.Module):
     """
 
     def __init__(self, alpha: float = 1.0, beta: float = 1.0, *, use_ratios: bool = True, detach_heads: bool = False,
-                 center: bool = False, dtype: torch.dtype | None = None, validate_args: bool = True) -> None:
+                 center: bool = False, dtype: torch.dtype | None = None, validate_args: bool = True,
+                 max_exact_size: int = MAX_EXACT_SIZE) -> None:
         super().__init__()
         self.alpha, self.beta = check_weight(alpha, "alpha"), check_weight(beta, "beta")
         self.use_ratios, self.detach_heads, self.center = use_ratios, detach_heads, center
         self.dtype, self.validate_args = dtype, validate_args
+        self.max_exact_size = check_max_exact_size(max_exact_size)
         self.components: dict[str, float] = {}
 
     @staticmethod
@@ -93,21 +132,32 @@ class InterplayLoss(nn.Module):
             features = check_features(features, "features", allow_zero_rows=True)
             head_weight = check_head_weight(head_weight, features.shape[1])
             labels = check_labels(labels, features.shape[0], head_weight.shape[0])
+        else:
+            labels = _class_indices(labels)
+        n, d = features.shape
+        check_exact_size(
+            min(n, d * d), self.max_exact_size, "joint entropy of InterplayLoss",
+            "The loss needs the exact spectrum (the stochastic estimator has no gradient): "
+            "use smaller batches or raise max_exact_size.",
+        )
         dtype = resolve_dtype(features, self.dtype)
         heads = head_weight.detach() if self.detach_heads else head_weight
         with full_precision(features):
-            z = normalize_rows(center_rows(features.to(dtype), self.center), zero_rows=True)  # (n, d)
+            x = features.to(dtype)  # (n, d)
+            if self.center:
+                # Dead rows are dropped samples: they move neither the mean nor, after it, the Grams.
+                live = (x != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
+                x = (x - (x * live).sum(0, keepdim=True) / live.sum().clamp_min(1)) * live
+            z = normalize_rows(x, zero_rows=True)  # (n, d)
             alive = (z != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
             w = normalize_rows(heads.to(dtype))[labels] * alive  # (n, d)
-            e, _ = row_pair_entropies(z, w, MAX_EXACT_SIZE, check=False, total=alive.sum().clamp_min(1))
-            # One live class, or a rank-one Gram: the ratios are 0/0; mask them without a host sync.
-            defined = torch.minimum(e.h_x, e.h_y) > entropy_resolution(z.shape[0], dtype)
+            e, _ = row_pair_entropies(z, w, self.max_exact_size, check=False, total=alive.sum().clamp_min(1))
+            # One live class, or a rank-one Gram: the ratios are 0/0. They are taken of stand-in
+            # entropies of 1 and masked to 0, so value and gradient stay finite without a host sync.
+            defined = torch.minimum(e.h_x, e.h_y) > entropy_resolution(n, dtype)
             one = torch.ones_like(e.h_x)
-            if self.use_ratios:
-                gain = e.mi / torch.where(defined, torch.minimum(e.h_x, e.h_y), one)
-                gap = (e.h_x - e.h_y).abs() / torch.where(defined, torch.maximum(e.h_x, e.h_y), one)
-            else:
-                gain, gap = e.mi, (e.h_x - e.h_y).abs()
+            safe = _Masked(*(torch.where(defined, h, one) for h in (e.h_x, e.h_y, e.h_joint)))
+            gain, gap = (safe.mir, safe.hdr) if self.use_ratios else (safe.mi, (safe.h_x - safe.h_y).abs())
             zero = torch.zeros_like(gain)
             gain, gap = torch.where(defined, gain, zero), torch.where(defined, gap, zero)
         names = ("mir", "hdr") if self.use_ratios else ("mi", "entropy_gap")
