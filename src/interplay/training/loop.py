@@ -118,7 +118,8 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
     if context.is_main:
         metadata = _metadata(config, session.num_classes, context.world)
         (run_dir / "config.json").write_text(json.dumps(metadata, indent=2))
-        log.truncate_after(start)
+        # Without a checkpoint the run starts again at epoch 0, whose rows it writes anew.
+        log.truncate_after(start if state is not None else -1)
 
     estimated: set[str] = set()
 

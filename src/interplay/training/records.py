@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from interplay.training.checkpoint import interrupts_deferred
+from interplay.validation import InterplayValueError
 
 __all__ = ["MetricsLog", "read_rows"]
 
@@ -35,16 +36,32 @@ class MetricsLog:
             writer.writerow(row)
 
     def truncate_after(self, epoch: int) -> None:
-        """Drop rows of epochs after ``epoch``: they belong to work a resumed run redoes."""
+        """Drop rows of epochs after ``epoch`` (all rows for a negative one): they belong to work a
+        resumed run redoes. A last row cut short (the process was killed while appending) goes too.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> log = MetricsLog(pathlib.Path(tempfile.mkdtemp()) / "m.csv")
+            >>> for epoch in (0, 1):
+            ...     log.append({"epoch": epoch, "split": "test"})
+            >>> log.truncate_after(0)
+            >>> read_rows(log.path)
+            [{'epoch': 0, 'split': 'test'}]
+        """
         if not self.path.exists():
             return
-        rows = [r for r in read_rows(self.path) if int(r["epoch"]) <= epoch]
-        columns = _header(self.path)
+        columns, body = _cells(self.path)
+        if body and len(body[-1]) != len(columns):
+            body.pop()
+        _check_complete(self.path, columns, body)
+        at = columns.index("epoch") if "epoch" in columns else None
+        kept = [cells for cells in body if at is not None and int(cells[at]) <= epoch]
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = csv.writer(f)
+            if columns:
+                writer.writerow(columns)
+            writer.writerows(kept)
         tmp.replace(self.path)
 
 
@@ -62,7 +79,30 @@ def _parse(value: str) -> Any:
     return None if value == "" else value
 
 
+def _cells(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the non-blank rows of a CSV file, as text cells."""
+    with path.open(newline="") as f:
+        lines = [cells for cells in csv.reader(f) if cells]
+    return (lines[0], lines[1:]) if lines else ([], [])
+
+
+def _check_complete(path: Path, columns: list[str], body: list[list[str]]) -> None:
+    for number, cells in enumerate(body, 2):
+        if len(cells) != len(columns):
+            raise InterplayValueError(
+                f"{path} row {number} has {len(cells)} cells where the header has {len(columns)} columns: the file was cut "
+                f"short or edited. interplay train --resume {path.parent} rewrites the rows after the run's last checkpoint."
+            )
+
+
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """All rows of a metrics CSV, numbers parsed, empty cells as ``None``."""
-    with Path(path).open(newline="") as f:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    """All rows of a metrics CSV, numbers parsed, empty cells as ``None``; ``[]`` for a file
+    with a header only, or none.
+
+    Raises:
+        InterplayValueError: a row with more or fewer cells than the header.
+    """
+    path = Path(path)
+    columns, body = _cells(path)
+    _check_complete(path, columns, body)
+    return [{k: _parse(v) for k, v in zip(columns, cells)} for cells in body]
