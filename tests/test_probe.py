@@ -90,3 +90,25 @@ def test_uncentred_rows_carry_the_cosine_of_the_class_means_and_its_collapse_val
     assert row["mir_rho"] == pytest.approx(float(reference_values.mir), abs=1e-5)
     assert row["hdr_rho"] == pytest.approx(float(reference_values.hdr), abs=1e-5)
     assert not {"rho", "mir_rho", "hdr_rho"} & set(probe(model, loader, center=True).as_row())
+
+
+def test_centring_leaves_dead_rows_out_of_the_mean(generator):
+    # ReLU features with a large shared mean, a decaying spectrum and 40 % dead rows (every unit below 0).
+    n, d, c = 300, 12, 4
+    x = 5 + torch.randn(n, d, generator=generator, dtype=torch.float64) * torch.logspace(0, -2.5, d, dtype=torch.float64)
+    dead = torch.rand(n, generator=generator) < 0.4
+    x[dead] = -1.0
+    y = torch.minimum(torch.randint(c + 3, (n,), generator=generator), torch.tensor(c - 1))
+    model = nn.Sequential(nn.ReLU(), nn.Linear(d, c)).double()
+    loader = [(x[i : i + 64], y[i : i + 64]) for i in range(0, n, 64)]
+    live, weight = ~dead, model[1].weight.detach()
+    features = torch.relu(x)
+    for pairing, oracle in (("sample", reference.sample_pairing), ("class", reference.class_pairing)):
+        for cache_bytes in (2**28, 0):
+            result = probe(model, loader, center=True, pairing=pairing, cache_bytes=cache_bytes)
+            want = oracle(features[live], y[live], weight, center=True)
+            assert result.information.n == int(live.sum())
+            assert result.information.mir.item() == pytest.approx(want["mir"], abs=1e-9)
+            assert result.information.hdr.item() == pytest.approx(want["hdr"], abs=1e-9)
+    # Neural collapse measures every sample, the dead ones included.
+    assert result.collapse.n == n and result.mean.tolist() == pytest.approx(features.mean(0).tolist(), abs=1e-12)

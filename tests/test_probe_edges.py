@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+import reference
 from interplay import interplay_metrics, neural_collapse
 from interplay.probing import probe
 
@@ -180,3 +181,46 @@ def test_undefined_metrics_raise_or_become_nan(generator):
     assert torch.isnan(result.information.mir) and torch.isnan(result.collapse.nc1)
     assert result.estimate == "undefined" and len(result.warnings) == 2
     assert result.accuracy == pytest.approx(float((model(x).argmax(1) == y).float().mean()))
+
+
+class TwoInputModel(nn.Module):
+    """forward(x1, x2), like a two-view or image-and-metadata classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left, self.right, self.head = nn.Linear(3, 6), nn.Linear(2, 6), nn.Linear(6, 4)
+
+    def forward(self, x1, x2, *, scale=1.0):
+        return self.head(torch.relu(self.left(x1) + scale * self.right(x2)))
+
+
+def test_models_of_several_inputs(generator):
+    torch.manual_seed(0)
+    model = TwoInputModel()
+    x1, y = data(generator)
+    x2 = torch.randn(len(y), 2, generator=generator)
+    with torch.no_grad():
+        features = torch.relu(model.left(x1) + model.right(x2))
+    keep = (features != 0).any(dim=1)
+    want = reference.sample_pairing(features[keep], y[keep], model.head.weight.detach())
+    triples = [(x1[:40], x2[:40], y[:40]), (x1[40:], x2[40:], y[40:])]
+    for loader, batch_fn in (
+        (triples, lambda b: ((b[0], b[1]), b[2])),
+        (triples, lambda b: ([b[0], b[1]], b[2])),
+        (triples, lambda b: ({"x1": b[0], "x2": b[1]}, b[2])),
+        ([((x1, x2), y)], None),
+    ):
+        result = probe(model, loader, batch_fn=batch_fn)
+        assert result.n == len(y) and result.information.mir.item() == pytest.approx(want["mir"], abs=1e-6)
+
+
+@pytest.mark.parametrize("center", [False, True])
+def test_a_dead_layer_is_named_as_the_cause(generator, center):
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 4))
+    with torch.no_grad():
+        model[0].bias.fill_(-100.0)  # every unit is dead for every input
+    x, y = data(generator)
+    with pytest.raises(ValueError, match="80 of 80 samples have an all-zero representation"):
+        probe(model, [(x, y)], center=center)
+    result = probe(model, [(x, y)], center=center, undefined="nan")
+    assert torch.isnan(result.information.mir) and "dead units" in result.warnings[0]

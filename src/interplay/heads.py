@@ -131,7 +131,8 @@ def model_logits(output) -> torch.Tensor:
 
 def split_batch(batch, batch_fn=None) -> tuple[object, torch.Tensor]:
     """``(inputs, labels)`` of one loader batch: ``batch_fn(batch)``, or the first two items of a
-    tuple or list (so ``(x, y, index)`` works); dict batches need ``batch_fn``.
+    tuple or list (so ``(x, y, index)`` works); dict batches need ``batch_fn``. ``inputs`` may be
+    a tensor, a tuple or list of positional inputs, or a dict of keyword inputs.
 
     Example:
         >>> split_batch((torch.zeros(2, 3), torch.tensor([0, 1], dtype=torch.int32), [7, 8]))[1]

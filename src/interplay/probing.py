@@ -12,6 +12,7 @@ from torch import nn
 from interplay.functional.closed_form import mean_cosine, reference_at_cosine
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
+from interplay.functional.gram import resolve_dtype
 from interplay.functional.interplay import InterplayResult
 from interplay.heads import find_head, head_weight, model_logits, split_batch, tap_features
 from interplay.metrics import InformationInterplay, NeuralCollapse
@@ -27,7 +28,7 @@ class ProbeResult:
     """Loss, accuracy, information metrics and neural collapse of a model on some data.
 
     ``class_means`` (C, d) are the data's class means, e.g. for NC4 on a test set;
-    ``mean`` (d,) is its mean representation. ``estimate`` says how the information metrics
+    ``mean`` (d,) is its mean representation; both count every sample, as neural collapse does. ``estimate`` says how the information metrics
     were computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
     ``information``), or ``"undefined"``. ``warnings`` says why any metric is NaN (only with
     ``undefined="nan"``).
@@ -68,6 +69,18 @@ def _means(metric: NeuralCollapse) -> tuple[torch.Tensor, torch.Tensor]:
         return class_means_of(metric.counts, metric.sums), metric.sums.sum(0) / metric.counts.sum()
 
 
+def _live_mean(metric: NeuralCollapse, live_rows: int) -> torch.Tensor:
+    """Mean (d,) of the representations that are not all-zero, on all processes.
+
+    The information metrics leave dead rows out, so their centre must too; those rows add
+    nothing to the sums, only to the count.
+    """
+    with metric.sync_context():
+        total = metric.sums.sum(0)  # (d,)
+    count = all_sum(torch.tensor(float(live_rows), dtype=torch.float64, device=total.device))
+    return total / count.clamp_min(1)
+
+
 class _Reader:
     """Runs the model batch by batch and reads the head's input and output with a forward hook."""
 
@@ -93,8 +106,13 @@ class _Reader:
 
     def _call(self, inputs):
         if isinstance(inputs, Mapping):
-            return self.model(**{k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in inputs.items()})
-        return self.model(inputs.to(self.device))
+            return self.model(**{k: self._moved(v) for k, v in inputs.items()})
+        if isinstance(inputs, (tuple, list)):
+            return self.model(*[self._moved(v) for v in inputs])
+        return self.model(self._moved(inputs))
+
+    def _moved(self, value):
+        return value.to(self.device) if isinstance(value, torch.Tensor) else value
 
     def _flatten(self, calls, logits, labels):
         if len(calls) != 1 and self.automatic:
@@ -126,7 +144,8 @@ class _Reader:
             )
         if labels.shape != (x.shape[0],):
             raise InterplayValueError(f"labels must have one entry per sample ({x.shape[0]}); got shape {tuple(labels.shape)}.")
-        return x.float(), out.float(), logits.float(), labels
+        # Half precision is read as float32; a float64 model's representations keep their precision.
+        return tuple(t.to(resolve_dtype(t, None)) for t in (x, out, logits)) + (labels,)
 
     def _check_output(self, out, logits) -> None:
         # The automatic choice is a guess; it stands only if that layer's output is the model's.
@@ -176,25 +195,33 @@ def probe(
     NC4 compares predictions with the nearest of ``class_means`` (pass a training set's); without
     them it uses the data's own means, from a first pass whose representations and logits are kept
     in memory up to ``cache_bytes`` (else the model runs twice). ``center=True`` with sample
-    pairing also needs the mean first, from that same first pass.
+    pairing also needs the mean first, from that same first pass. The information metrics leave
+    out samples whose representation is all zero (a dead ReLU layer), which have no direction,
+    and centre by the mean of the others (``information.n`` counts them); neural collapse
+    measures every sample.
 
     Args:
         model: a classifier.
         loader: re-iterable batches ``(inputs, labels, ...)`` (extra items, e.g. indices, are
             ignored), or anything ``batch_fn`` maps to ``(inputs, labels)``; integer labels of any
-            width. Iterated twice when ``class_means`` is not given.
+            width. ``inputs`` is one tensor (``model(inputs)``), a tuple or list of the model's
+            positional inputs (``model(*inputs)``) or a dict of its keyword inputs
+            (``model(**inputs)``); tensors in it are moved to the head's device. Iterated twice
+            when ``class_means`` is not given.
         head: the final layer or its name; found automatically when ``None``.
         pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
         class_means: (C, d) centres for NC4.
-        method, tolerance, seed: as in :func:`interplay.interplay_metrics`; the default ``"auto"``
-            computes exactly when the exact path fits ``max_exact_size`` and otherwise estimates
-            the joint entropy from all samples, with standard errors in the result.
+        method, tolerance, seed: as in :func:`interplay.interplay_metrics`; with the default
+            ``"auto"`` the information metric chooses, by the rule of
+            :func:`interplay.interplay_metrics`, between the exact path within ``max_exact_size``
+            and the estimate of the joint entropy from all samples, with standard errors in the result.
         storage, memory_budget: what the information metric keeps and the bytes it may take (see
             :class:`~interplay.metrics.InformationInterplay`); ``"features"`` suits a split with
             fewer samples than the block eigenproblem's side.
         cache_bytes: memory allowed for keeping the first pass instead of running a second one.
-        batch_fn: maps a batch to ``(inputs, labels)``, e.g. for dict batches; a dict of inputs is
-            passed as ``model(**inputs)``.
+        batch_fn: maps a batch to ``(inputs, labels)``, e.g. ``lambda b: (b["pixel_values"],
+            b["labels"])`` for dict batches, or ``lambda b: ((b[0], b[1]), b[2])`` for a model
+            ``forward(x1, x2)``.
         per_token: the head runs on (B, T, d) token representations with (B, T) labels: each token
             is a sample, tokens labelled ``ignore_index`` are left out.
         undefined: ``"raise"`` (default) refuses data whose metrics are undefined (a rank-one Gram,
@@ -227,16 +254,17 @@ def probe(
         mean, batches = None, None
         if class_means is None or (center and pairing == "sample"):
             first = NeuralCollapse(num_classes, dim).to(device)
-            batches, size = [], 0
+            batches, size, live_rows = [], 0, 0
             for batch in reader:
                 first.update(batch[0], batch[3], weight)
+                live_rows += int((batch[0] != 0).any(dim=1).sum())
                 size += sum(t.numel() * t.element_size() for t in batch)
                 if batches is not None:
                     batches.append(batch)
                     batches = None if size > cache_bytes else batches
             _check_seen(first.counts)
-            own_means, mean = _means(first)
-            class_means = own_means if class_means is None else class_means
+            class_means = _means(first)[0] if class_means is None else class_means
+            mean = _live_mean(first, live_rows)
         center_arg = mean if (center and pairing == "sample") else center
         info = InformationInterplay(
             num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, method=method,
@@ -259,6 +287,7 @@ def probe(
     warnings: list[str] = []
 
     def information_now() -> tuple[InterplayResult, str]:
+        _check_live(info)
         result = info.compute()
         return result, "stochastic" if result.method == "stochastic" else "exact"
 
@@ -280,6 +309,18 @@ def _check_seen(counts: torch.Tensor) -> None:
         raise InterplayValueError(
             "the loader yielded no samples; probe needs at least one batch of (inputs, labels) "
             "(with per_token=True, at least one token whose label is not ignore_index)."
+        )
+
+
+def _check_live(info: InformationInterplay) -> None:
+    """Refuse, naming the cause, data whose live samples are too few classes once dead rows are left out."""
+    with info.sync_context():
+        skipped, live, classes = int(info.skipped), int(info.counts.sum()), int((info.counts > 0).sum())
+    if skipped and classes < 2:
+        raise InterplayValueError(
+            f"MIR/HDR are undefined: {skipped} of {skipped + live} samples have an all-zero representation (dead units), which "
+            f"has no direction and is left out, and the rest hold {classes} class(es); they need two. "
+            "Check the layer before the head for dead ReLUs."
         )
 
 
