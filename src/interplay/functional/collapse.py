@@ -1,10 +1,12 @@
 """Neural collapse metrics NC1–NC4 (Papyan, Han & Donoho 2020, PNAS; Zhu et al. 2021 for the ETF distance).
 
-With class means ``μ_c``, global mean ``μ_G`` (of all samples), centred means
-``M̃ = [μ_c - μ_G]_c`` (C, d), heads ``W`` (C, d) and N samples:
+With class means ``μ_c``, a global mean ``μ_G``, centred means ``M̃ = [μ_c - μ_G]_c`` (C, d),
+heads ``W`` (C, d) and N samples:
 
 - NC1 = tr(Σ_W Σ_B⁺) / C, with ``Σ_W = (1/N) Σ_i (z_i - μ_{y_i})(z_i - μ_{y_i})ᵀ`` and
-  ``Σ_B = (1/C) M̃ᵀ M̃``: within-class variability relative to the between-class spread.
+  ``Σ_B = (1/C) M̃ᵀ M̃``: within-class variability relative to the between-class spread. Per class,
+  ``nc1_per_class[c] = tr(Σ_W^c Σ_B⁺) / C`` with ``Σ_W^c`` the class's own covariance, so that
+  NC1 is their mean weighted by the class frequencies ``n_c / N``.
 - NC2 of the centred means (and of the heads): *equinorm*, the coefficient of variation
   std/mean of the row norms (population std); *equiangularity*, the std of the pairwise
   cosines c ≠ c'; *max-angle*, the mean of ``|cos + 1/(C-1)|``; *ETF distance*,
@@ -12,6 +14,22 @@ With class means ``μ_c``, global mean ``μ_G`` (of all samples), centred means
 - NC3 = ‖ W/‖W‖_F − M̃/‖M̃‖_F ‖²_F, self-duality of heads and centred means.
 - NC4 = fraction of samples whose classifier prediction ``argmax_c (Wz + b)_c`` differs from the
   nearest class centre ``argmin_c ‖z − μ_c‖`` (1 − agreement).
+- CDNV, GNC2 and UNC3, which stay informative when C > d + 1: see
+  :mod:`interplay.functional.collapse_geometry`.
+
+``global_mean="classes"`` (the default) takes ``μ_G`` as the mean of the class means, as Papyan et
+al.'s code and rhubarbwu/neural-collapse do: then an exact simplex ETF scores NC2 = NC3 = 0
+whatever the class sizes. ``"samples"`` takes the mean of all samples, which equals it only for
+balanced classes (with 1 and 81 samples in two of five classes an exact ETF scores NC2 ≈ 0.4).
+
+For minority collapse (Fang et al. 2021) the result also holds, per class used, the norms of the
+centred means ``class_mean_norms``, their pairwise cosines ``class_mean_cosines`` (C, C; ``None``
+above 4096 classes) and angles ``class_mean_angles()``, the within-class variances
+``class_variances`` (mean of ``‖z_i − μ_c‖²``) and the head–mean cosines ``duality_cosines``.
+
+``classes="present"`` leaves out the classes without samples and ``min_count`` those with fewer
+samples, from every measure (and their samples with them); ``classes_used`` and ``samples_used``
+say what remained. ``classes="all"`` (the default) requires every class to occur.
 
 NC1 needs the between-class scatter to separate every pair of classes: when the class means span
 fewer than ``min(r, C−1)`` directions, r the rank of the total scatter ``Σ_W + Σ_B`` (directions
@@ -21,18 +39,20 @@ pseudo-inverse would say. Ranks are counted with a tolerance relative to the tot
 ``10·d·eps·tr(Σ_W + Σ_B)``; a rank-deficient ``Σ_B`` (coinciding class means, constant or all-zero
 features) is refused with an error, and the same tolerance sets the pseudo-inverse's cut-off.
 
-All reach 0 at collapse. Everything but NC4 comes from per-class counts and sums and one pooled
-second moment; NC4 needs the class means before the pass (the data's own in the one-shot function).
+All of NC1–NC4, CDNV and UNC3 reach 0 at collapse. Everything but NC4 comes from per-class moments
+(:mod:`interplay.functional.collapse_moments`); NC4 needs the class means before the pass (the
+data's own in the one-shot function).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import torch
 
+from interplay.functional.collapse_geometry import cdnv, hyperspherical_uniformity, nc2_statistics, uniform_duality
+from interplay.functional.collapse_moments import ClassMoments, batch_moments
 from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
 from interplay.validation import (
     InterplayValueError,
@@ -42,12 +62,30 @@ from interplay.validation import (
     check_labels,
 )
 
-__all__ = ["NeuralCollapseResult", "CollapseStatistics", "neural_collapse", "collapse_update", "collapse_compute", "count_mismatches"]
+__all__ = [
+    "NeuralCollapseResult",
+    "CollapseStatistics",
+    "neural_collapse",
+    "collapse_compute",
+    "count_mismatches",
+    "kept_classes",
+    "check_collapse_options",
+]
+
+GLOBAL_MEANS = ("classes", "samples")
+CLASS_SELECTIONS = ("all", "present")
+MAX_COSINE_CLASSES = 4096  # a (C, C) float64 cosine matrix up to 128 MiB
+_SCALARS = ("cdnv", "gnc2_log", "gnc2_log_mean", "gnc2_riesz", "gnc2_riesz_mean", "unc3")
 
 
 @dataclass
 class NeuralCollapseResult:
-    """NC1–NC4 (see the module docstring); ``nc4`` is ``None`` when no class means were available."""
+    """NC1–NC4, CDNV, GNC2, UNC3 and per-class geometry (see the module docstring).
+
+    ``nc4`` is ``None`` when no class means were available; ``nc1_per_class`` is ``None`` from the
+    streaming metric (it needs each class's covariance). Per-class tensors have one row per class
+    used, in the order of ``classes`` (their indices).
+    """
 
     nc1: torch.Tensor
     nc2_equinorm: torch.Tensor
@@ -61,10 +99,38 @@ class NeuralCollapseResult:
     nc4: torch.Tensor | None
     n: int
     num_classes: int
+    cdnv: torch.Tensor | None = None
+    gnc2_log: torch.Tensor | None = None
+    gnc2_log_mean: torch.Tensor | None = None
+    gnc2_riesz: torch.Tensor | None = None
+    gnc2_riesz_mean: torch.Tensor | None = None
+    unc3: torch.Tensor | None = None
+    classes_used: int | None = None
+    samples_used: int | None = None
+    classes: torch.Tensor | None = None
+    nc1_per_class: torch.Tensor | None = None
+    class_mean_norms: torch.Tensor | None = None
+    class_mean_cosines: torch.Tensor | None = None
+    class_variances: torch.Tensor | None = None
+    duality_cosines: torch.Tensor | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
-        """Plain Python values, for logging and CSV rows."""
-        return {k: (float(v) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
+        """The scalar entries as plain Python values, for logging and CSV rows (per-class tensors left out)."""
+        out: dict[str, float | int | None] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, torch.Tensor):
+                if v.ndim == 0:
+                    out[f.name] = float(v)
+            else:
+                out[f.name] = v
+        return out
+
+    def class_mean_angles(self) -> torch.Tensor | None:
+        """Pairwise angles in degrees between the centred class means (C, C), or ``None``."""
+        if self.class_mean_cosines is None:
+            return None
+        return torch.rad2deg(torch.arccos(self.class_mean_cosines.clamp(-1.0, 1.0)))
 
     @classmethod
     def undefined(cls, n: int, num_classes: int) -> NeuralCollapseResult:
@@ -75,68 +141,53 @@ class NeuralCollapseResult:
             tensor(nan, dtype=torch.float64)
         """
         nan = torch.tensor(float("nan"), dtype=torch.float64)
-        return cls(*([nan] * 10), n, num_classes)
+        return cls(*([nan] * 10), n, num_classes, **dict.fromkeys(_SCALARS, nan))
 
 
 class CollapseStatistics(NamedTuple):
-    """counts (C,), per-class sums (C, d), pooled second moment ``Σ_i z_i z_iᵀ`` (d, d),
-    and NC4 mismatches (count of samples whose prediction differs from the nearest centre)."""
+    """Per-class moments of the whole data (C rows) and per-class NC4 mismatch counts (C,)."""
 
-    counts: torch.Tensor
-    sums: torch.Tensor
-    second: torch.Tensor
+    moments: ClassMoments
     mismatches: torch.Tensor
 
 
-def collapse_update(
-    features: torch.Tensor,
-    labels: torch.Tensor,
-    num_classes: int,
-    *,
-    dtype: torch.dtype,
-    logits: torch.Tensor | None = None,
-    class_means: torch.Tensor | None = None,
-) -> CollapseStatistics:
-    """Statistics of one validated batch; NC4 mismatches are counted when logits and means are given."""
-    x = features.to(dtype)  # (n, d)
-    counts = torch.bincount(labels, minlength=num_classes)  # (C,)
-    sums = x.new_zeros(num_classes, x.shape[1]).index_add(0, labels, x)  # (C, d)
-    mismatches = torch.zeros((), dtype=torch.int64, device=x.device)
-    if logits is not None and class_means is not None:
-        mismatches = count_mismatches(x, logits, class_means)
-    return CollapseStatistics(counts, sums, x.mT @ x, mismatches)
+def check_collapse_options(global_mean: str, classes: str, min_count: int) -> None:
+    """Refuse an unknown ``global_mean`` or ``classes`` and a ``min_count`` below 1."""
+    if global_mean not in GLOBAL_MEANS:
+        raise InterplayValueError(
+            f"global_mean must be 'classes' or 'samples'; got {global_mean!r}. "
+            "'classes' (the mean of the class means) makes a simplex ETF score 0 with unbalanced classes."
+        )
+    if classes not in CLASS_SELECTIONS:
+        raise InterplayValueError(
+            f"classes must be 'all' or 'present'; got {classes!r}. "
+            "Use 'present' to leave out the classes without samples (e.g. tokens that do not occur)."
+        )
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise InterplayValueError(f"min_count must be an int of at least 1; got {min_count!r}.")
 
 
-def count_mismatches(features: torch.Tensor, logits: torch.Tensor, class_means: torch.Tensor) -> torch.Tensor:
-    """Number of samples whose predicted class is not their nearest class centre (NC4)."""
-    nearest = torch.cdist(features, class_means.to(features.device, features.dtype)).argmin(dim=1)  # (n,)
-    return (nearest != logits.argmax(dim=1)).sum()
-
-
-def _etf_distance(rows: torch.Tensor) -> torch.Tensor:
-    c = rows.shape[0]
-    g = rows @ rows.mT  # (C, C)
-    etf = (torch.eye(c, dtype=g.dtype, device=g.device) - 1.0 / c) / math.sqrt(c - 1)
-    return torch.linalg.matrix_norm(g / torch.linalg.matrix_norm(g) - etf)
-
-
-def _nc2(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    c = rows.shape[0]
-    norms = torch.linalg.vector_norm(rows, dim=1)  # (C,)
-    cos = normalize_rows(rows) @ normalize_rows(rows).mT  # (C, C)
-    off = cos[~torch.eye(c, dtype=torch.bool, device=rows.device)]  # (C(C-1),)
-    equinorm = norms.std(correction=0) / norms.mean()
-    return equinorm, off.std(correction=0), (off + 1.0 / (c - 1)).abs().mean(), _etf_distance(rows)
+def kept_classes(counts: torch.Tensor, classes: str, min_count: int) -> torch.Tensor:
+    """Indices (k,) of the classes that enter the measures; errors name the classes left out."""
+    if classes == "all":
+        empty = torch.nonzero(counts == 0).flatten().tolist()
+        if empty:
+            raise InterplayValueError(
+                f"labels must contain every class for the neural collapse metrics; classes {empty[:10]} have none. "
+                "Evaluate on data that covers all classes, or pass classes='present' to measure the classes that occur."
+            )
+    kept = torch.nonzero(counts >= min_count).flatten()  # (k,)
+    if kept.numel() < 2:
+        raise InterplayValueError(
+            f"the neural collapse metrics need at least 2 classes with min_count={min_count} samples or more; "
+            f"got {kept.numel()} of {counts.numel()}. Evaluate on more data or lower min_count."
+        )
+    return kept
 
 
 def class_means_of(counts: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
     """Per-class means; an empty class is an error, never a silent zero mean."""
-    empty = torch.nonzero(counts == 0).flatten().tolist()
-    if empty:
-        raise InterplayValueError(
-            f"labels must contain every class for the neural collapse metrics; classes {empty[:10]} have none. "
-            "Evaluate on data that covers all classes."
-        )
+    kept_classes(counts, "all", 1)
     return sums / counts[:, None].to(sums.dtype)  # (C, d)
 
 
@@ -160,27 +211,72 @@ def _between_pinv(within: torch.Tensor, between: torch.Tensor, c: int) -> torch.
     return torch.linalg.pinv(between, hermitian=True, atol=tol, rtol=0.0)
 
 
-def collapse_compute(stats: CollapseStatistics, head_weight: torch.Tensor, *, with_nc4: bool) -> NeuralCollapseResult:
-    """NC1–NC4 from the statistics of the whole data."""
-    counts, sums, second, mismatches = stats
-    c = counts.shape[0]
-    n = int(counts.sum())
-    means = class_means_of(counts, sums)  # (C, d)
-    centred = means - sums.sum(0) / n  # (C, d)
-    within = (second - (means.mT * counts.to(means.dtype)) @ means) / n  # (d, d)
-    between = centred.mT @ centred / c  # (d, d)
-    nc1 = torch.trace(within @ _between_pinv(within, between, c)) / c
-    # NC2 and NC3 are invariant to a positive scale of the heads and of the means; dividing by
-    # the largest entry keeps their Frobenius norms finite at any magnitude.
-    w = head_weight.to(means.dtype)  # (C, d)
-    w = w / w.abs().max()
-    centred = centred / centred.abs().max()
-    nc3 = torch.linalg.matrix_norm(w / torch.linalg.matrix_norm(w) - centred / torch.linalg.matrix_norm(centred)) ** 2
-    heads_equinorm, heads_equiangularity, _, heads_etf = _nc2(w)
-    nc4 = mismatches.to(means.dtype) / n if with_nc4 else None
-    return NeuralCollapseResult(
-        nc1, *_nc2(centred), heads_equinorm, heads_equiangularity, heads_etf, nc3, nc4, n, c
+def _scaled(rows: torch.Tensor) -> torch.Tensor:
+    # NC2 and NC3 are invariant to a positive scale; dividing by the largest entry keeps norms finite.
+    return rows / rows.abs().max()
+
+
+def collapse_compute(
+    stats: CollapseStatistics,
+    head_weight: torch.Tensor,
+    *,
+    kept: torch.Tensor,
+    with_nc4: bool,
+    global_mean: str = "classes",
+    unit: float = 1.0,
+) -> tuple[NeuralCollapseResult, torch.Tensor]:
+    """All measures over the ``kept`` classes (k,) from the statistics of the whole data, and ``Σ_B⁺``.
+
+    ``unit`` is the length the features were divided by; norms and variances are given back in it.
+    NC1 is NaN when classes left out had within-class spread the pooled scatter cannot shed.
+    """
+    (counts, sums, within, deviations), mismatches = stats
+    k = kept.numel()
+    n_kept = counts[kept].to(sums.dtype)  # (k,)
+    n_used = int(n_kept.sum())
+    means = sums[kept] / n_kept[:, None]  # (k, d)
+    mu_g = means.mean(0) if global_mean == "classes" else sums[kept].sum(0) / n_used  # (d,)
+    centred = means - mu_g  # (k, d)
+    sigma_b = centred.mT @ centred / k  # (d, d)
+    left_out = torch.ones_like(counts, dtype=torch.bool).index_fill(0, kept, False)
+    pinv = _between_pinv(within / n_used, sigma_b, k)
+    nc1 = torch.trace(within @ pinv) / (n_used * k)
+    if bool((deviations[left_out] > 0).any()):
+        nc1 = torch.full_like(nc1, float("nan"))
+    w = _scaled(head_weight[kept].to(means.dtype))  # (k, d)
+    m = _scaled(centred)  # (k, d)
+    nc3 = torch.linalg.matrix_norm(w / torch.linalg.matrix_norm(w) - m / torch.linalg.matrix_norm(m)) ** 2
+    heads_equinorm, heads_equiangularity, _, heads_etf = nc2_statistics(w)
+    variances = deviations[kept] / n_kept  # (k,)
+    duality, unc3 = uniform_duality(w, m)
+    kernels = hyperspherical_uniformity(m)
+    unit_m = normalize_rows(m)  # (k, d)
+    result = NeuralCollapseResult(
+        nc1, *nc2_statistics(m), heads_equinorm, heads_equiangularity, heads_etf, nc3,
+        mismatches[kept].sum().to(means.dtype) / n_used if with_nc4 else None,
+        int(counts.sum()), counts.numel(),
+        cdnv=cdnv(means, variances), gnc2_log=kernels["log_var"], gnc2_log_mean=kernels["log_mean"],
+        gnc2_riesz=kernels["riesz_var"], gnc2_riesz_mean=kernels["riesz_mean"], unc3=unc3,
+        classes_used=k, samples_used=n_used, classes=kept,
+        class_mean_norms=torch.linalg.vector_norm(centred, dim=1) * unit,
+        class_mean_cosines=(unit_m @ unit_m.mT).fill_diagonal_(1.0) if k <= MAX_COSINE_CLASSES else None,
+        class_variances=variances * unit**2, duality_cosines=duality,
     )
+    return result, pinv
+
+
+def _mismatched(features: torch.Tensor, class_means: torch.Tensor, logits_of) -> torch.Tensor:
+    """(n,) whether each sample's predicted class differs from its nearest centre, in blocks of samples
+    (``logits_of(rows)`` gives the block's logits) so that no (n, C) matrix is ever whole."""
+    centres = class_means.to(features.device, features.dtype)
+    step = max(1, (1 << 22) // centres.shape[0])
+    blocks = [slice(i, i + step) for i in range(0, features.shape[0], step)]
+    return torch.cat([torch.cdist(features[b], centres).argmin(1) != logits_of(b).argmax(1) for b in blocks])
+
+
+def count_mismatches(features: torch.Tensor, logits: torch.Tensor, class_means: torch.Tensor) -> torch.Tensor:
+    """Number of samples whose predicted class is not their nearest class centre (NC4)."""
+    return _mismatched(features, class_means, lambda rows: logits[rows]).sum()
 
 
 def neural_collapse(
@@ -190,50 +286,75 @@ def neural_collapse(
     *,
     bias=None,
     dtype: torch.dtype | None = torch.float64,
+    global_mean: str = "classes",
+    classes: str = "all",
+    min_count: int = 1,
 ) -> NeuralCollapseResult:
-    """Neural collapse metrics NC1–NC4 of representations and the final linear layer.
+    """Neural collapse metrics NC1–NC4, CDNV, GNC2 and UNC3 of representations and the final linear layer.
 
-    Definitions are in the module docstring (Papyan, Han & Donoho 2020). NC4 uses the class
-    means of the given data and the predictions ``features @ head_weight.T + bias``.
+    Definitions are in the module docstring (Papyan, Han & Donoho 2020; Wu & Papyan 2024). NC4 uses
+    the class means of the given data and the predictions ``features @ head_weight.T + bias``,
+    both over the classes used.
 
     Args:
         features: (n, d) representations (input of the final linear layer).
-        labels: (n,) integer classes; every class must occur.
+        labels: (n,) integer classes.
         head_weight: (C, d) weight of the final linear layer.
         bias: optional (C,) bias of the final linear layer.
         dtype: dtype of the computation; ``None`` keeps the input's.
+        global_mean: ``"classes"`` (mean of the class means) or ``"samples"`` (mean of all samples).
+        classes: ``"all"`` (every class must occur) or ``"present"`` (classes without samples left out).
+        min_count: classes with fewer samples are left out of every measure, with their samples.
 
     Returns:
-        A :class:`NeuralCollapseResult`; every metric is 0 at exact collapse.
+        A :class:`NeuralCollapseResult`; NC1–NC4, CDNV and UNC3 are 0 at exact collapse.
 
     Raises:
-        ValueError: bad shapes or values, labels out of range, an empty class, fewer than 2 classes,
-            or class means too degenerate to define NC1 (see the module docstring).
+        ValueError: bad shapes or values, labels out of range, an empty class (with ``classes="all"``),
+            fewer than 2 classes used, or class means too degenerate to define NC1 (see the module docstring).
 
     Example:
         >>> from interplay import simplex_etf
         >>> heads = simplex_etf(4)
-        >>> labels = torch.arange(8) % 4
+        >>> labels = torch.tensor([0, 1, 2, 3, 3, 3])
         >>> result = neural_collapse(2 * heads[labels], labels, heads)
         >>> [abs(round(float(v), 6)) for v in (result.nc1, result.nc2_etf_distance, result.nc3, result.nc4)]
         [0.0, 0.0, 0.0, 0.0]
     """
+    check_collapse_options(global_mean, classes, min_count)
     features = check_features(features, "features", allow_zero_rows=True)
     head_weight = check_head_weight(head_weight, features.shape[1])
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     dt = resolve_dtype(features, dtype)
     num_classes = head_weight.shape[0]
     with full_precision(features):
-        # Every metric is invariant to one positive scale of the features (NC4 through the
-        # logits' argmax, with the bias scaled alike), so dividing by the largest entry keeps
-        # second moments finite at any magnitude.
-        scale = features.detach().abs().max().to(dt)
-        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        # Every measure is invariant to one positive scale of the features (NC4 through the
+        # logits' argmax, with the bias scaled alike); a power of two keeps the division exact.
+        top = float(features.detach().abs().max())
+        scale = 2.0 ** torch.frexp(torch.tensor(top, dtype=torch.float64)).exponent.item() if top > 0 else 1.0
         x = features.to(dt) / scale  # (n, d)
-        logits = x @ head_weight.to(dt).mT  # (n, C)
-        if bias is not None:
-            logits = logits + check_bias(bias, num_classes).to(dt) / scale
-        stats = collapse_update(x, labels, num_classes, dtype=dt)
-        means = class_means_of(stats.counts, stats.sums)
-        stats = stats._replace(mismatches=count_mismatches(x, logits, means))
-        return collapse_compute(stats, head_weight, with_nc4=True)
+        counts = torch.bincount(labels, minlength=num_classes)  # (C,)
+        kept = kept_classes(counts, classes, min_count)  # (k,)
+        chosen = torch.zeros(num_classes, dtype=torch.bool, device=labels.device).index_fill(0, kept, True)[labels]
+        x, labels = x[chosen], labels[chosen]  # (n', d), (n',)
+        _, moments = batch_moments(x, labels)  # rows in the order of kept
+        full = ClassMoments(
+            torch.zeros_like(counts).index_add(0, kept, moments.counts),
+            x.new_zeros(num_classes, x.shape[1]).index_add(0, kept, moments.sums),
+            moments.within,
+            x.new_zeros(num_classes).index_add(0, kept, moments.deviations),
+        )
+        w = head_weight.to(dt)[kept]  # (k, d)
+        b = None if bias is None else check_bias(bias, num_classes).to(dt)[kept] / scale  # (k,)
+        means = moments.sums / moments.counts[:, None].to(dt)  # (k, d)
+        mismatched = _mismatched(x, means, lambda rows: x[rows] @ w.mT + (0 if b is None else b))  # (n',)
+        mismatches = torch.zeros_like(counts).index_add(0, labels, mismatched.long())  # (C,)
+        result, pinv = collapse_compute(
+            CollapseStatistics(full, mismatches), head_weight.to(dt), kept=kept, with_nc4=True,
+            global_mean=global_mean, unit=scale,
+        )
+        local = torch.zeros_like(counts).index_put_((kept,), torch.arange(kept.numel(), device=kept.device))[labels]
+        u = x - means[local]  # (n', d)
+        per_class = x.new_zeros(kept.numel()).index_add(0, local, ((u @ pinv) * u).sum(1))  # (k,)
+        result.nc1_per_class = per_class / (moments.counts.to(dt) * kept.numel())
+        return result
