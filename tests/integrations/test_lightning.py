@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import pytest
+import reference
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 pl = pytest.importorskip("lightning.pytorch")
 
@@ -119,3 +125,129 @@ def test_errors_are_one_line_and_name_the_fix():
         InterplayCallback(every_n_epochs=0)
     with pytest.raises(InterplayValueError, match="cannot find the labels in a batch of type Tensor"):
         labels_of(torch.zeros(3))
+
+
+def trainer_of(callbacks, logger, **options):
+    return pl.Trainer(
+        accelerator="cpu", devices=1, logger=logger, callbacks=callbacks, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, **options,
+    )
+
+
+def reference_values(module, loader) -> dict[str, float]:
+    """MIR and HDR by the float64 oracle (full n×n Gram) on the samples whose representation is not zero."""
+    features, labels = direct(module, loader)
+    alive = (features != 0).any(1)
+    return reference.sample_pairing(features[alive].numpy(), labels[alive].numpy(), module.head.weight.detach().numpy())
+
+
+def subset(loader, keep) -> DataLoader:
+    inputs, labels = (torch.cat(part) for part in zip(*loader, strict=True))
+    chosen = keep(labels)
+    return DataLoader(TensorDataset(inputs[chosen], labels[chosen]), batch_size=50)
+
+
+def test_an_exact_path_over_max_exact_size_is_estimated_and_never_stops_fit():
+    # d·min(C, d) = 320 > 64 here, as 768·12 > 8,192 for a BERT-base width with 12 classes.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module, logger, val_loader = fit([InterplayCallback(max_exact_size=64)], epochs=1, limit_train_batches=5)
+    assert not [w for w in caught if "interplay" in str(w.message)]
+    row = next(row for row in logger.rows if "interplay/val/mir" in row)
+    expected = reference_values(module, val_loader)
+    assert row["interplay/val/stochastic"] == 1.0
+    assert 0 < row["interplay/val/se_mir"] < 0.02
+    assert abs(row["interplay/val/mir"] - expected["mir"]) < 4 * row["interplay/val/se_mir"]
+    assert row["interplay/val/hdr"] == pytest.approx(expected["hdr"], abs=1e-9)
+    assert row["interplay/val/se_hdr"] == 0.0
+
+    with pytest.warns(UserWarning, match="max_exact_size=64") as caught:
+        _, logger, _ = fit([InterplayCallback(max_exact_size=64, method="exact")], epochs=2, limit_train_batches=5)
+    assert len([w for w in caught if "interplay/val" in str(w.message)]) == 1  # once, not every epoch
+    rows = [row for row in logger.rows if "interplay/val/mir" in row]
+    assert len(rows) == 2 and all(math.isnan(row["interplay/val/mir"]) for row in rows)
+    assert all(math.isnan(row["interplay/val/stochastic"]) for row in rows)
+    assert rows[-1]["interplay/val/nc1"] > 0  # the NC metrics need no joint entropy
+
+
+def test_a_missing_class_leaves_mir_defined_and_the_class_metrics_nan_with_one_warning():
+    _, val_loader = loaders()
+    without_three = subset(val_loader, lambda labels: labels != 3)
+    torch.manual_seed(0)
+    module, logger, callback = DigitsClassifier(), MemoryLogger(), InterplayCallback()
+    with pytest.warns(UserWarning, match=r"interplay/val: .*classes \[3\] have none") as caught:
+        for _ in range(2):
+            trainer_of([callback], logger).validate(module, without_three, verbose=False)
+    assert len([w for w in caught if "interplay/val" in str(w.message)]) == 1
+    expected = reference_values(module, without_three)
+    for row in logger.rows:
+        assert row["interplay/val/mir"] == pytest.approx(expected["mir"], abs=1e-9)
+        assert row["interplay/val/hdr"] == pytest.approx(expected["hdr"], abs=1e-9)
+        assert row["interplay/val/stochastic"] == 0.0 and row["interplay/val/se_mir"] == 0.0
+        assert math.isnan(row["interplay/val/nc1"]) and math.isnan(row["interplay/val/nc4"])
+        assert row["interplay/val/n"] == len(without_three.dataset)
+
+    only_five = subset(val_loader, lambda labels: labels == 5)
+    logger = MemoryLogger()
+    with pytest.warns(UserWarning, match="at least two classes"):
+        trainer_of([InterplayCallback()], logger).validate(module, only_five, verbose=False)
+    assert math.isnan(logger.rows[-1]["interplay/val/mir"]) and math.isnan(logger.rows[-1]["interplay/val/nc1"])
+
+
+class Evaluated(DigitsClassifier):
+    def validation_step(self, batch, index, dataloader_idx=0):
+        return super().validation_step(batch, index)
+
+    def test_step(self, batch, index):
+        return super().validation_step(batch, index)
+
+
+def test_each_validation_dataloader_has_its_own_record_and_test_is_logged():
+    _, val_loader = loaders()
+    first, second = subset(val_loader, lambda labels: labels < 5), subset(val_loader, lambda labels: labels >= 3)
+    torch.manual_seed(0)
+    module, logger = Evaluated(), MemoryLogger()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*cannot be computed")  # NC of a subset of the classes
+        trainer_of([InterplayCallback()], logger).validate(module, [first, second], verbose=False)
+    row = logger.rows[-1]
+    assert "interplay/val/mir" not in row
+    for index, loader in enumerate((first, second)):
+        expected = reference_values(module, loader)
+        assert row[f"interplay/val/mir/dataloader_idx_{index}"] == pytest.approx(expected["mir"], abs=1e-9)
+        assert row[f"interplay/val/n/dataloader_idx_{index}"] == len(loader.dataset)
+
+    trainer_of([InterplayCallback()], logger).test(module, val_loader, verbose=False)
+    expected = expected_values(module, val_loader)
+    for key in ("mir", "hdr", "nc1", "nc4"):
+        assert logger.rows[-1][f"interplay/test/{key}"] == pytest.approx(expected[key], abs=1e-6), key
+
+
+class AuxiliaryOutput(pl.LightningModule):
+    """No ``.head``, and the last nn.Linear registered is an auxiliary projection, not the classifier."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU())
+        self.classifier = nn.Linear(32, 10)
+        self.projection = nn.Linear(32, 4)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        features = self.body(inputs)
+        self.projected = self.projection(features)  # e.g. for an auxiliary loss
+        return self.classifier(features)
+
+    def validation_step(self, batch, _index):
+        self(batch[0])
+
+
+def test_a_guessed_head_that_does_not_give_the_output_is_refused():
+    torch.manual_seed(0)
+    module, (_, val_loader) = AuxiliaryOutput(), loaders()
+    with pytest.raises(InterplayValueError, match=r"the guessed head \(Linear.*does not produce the model's output"):
+        trainer_of([InterplayCallback()], False).validate(module, val_loader, verbose=False)
+    logger = MemoryLogger()
+    trainer_of([InterplayCallback(head="classifier")], logger).validate(module, val_loader, verbose=False)
+    features, labels = direct(module, val_loader)
+    expected = reference.sample_pairing(features.numpy(), labels.numpy(), module.classifier.weight.detach().numpy())
+    assert logger.rows[-1]["interplay/val/mir"] == pytest.approx(expected["mir"], abs=1e-9)

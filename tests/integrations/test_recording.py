@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+import reference
 import torch
 from torch import nn
 
@@ -54,3 +57,30 @@ def test_errors_name_the_fix(data):
     with pytest.raises(InterplayValueError, match="use pairing='class' with center=True"):
         check_options("sample", True)
     assert flat_values({"mir": 0.25, "nc4": None}, "p") == {"p/mir": 0.25}
+
+
+def test_a_batch_the_metrics_refuse_makes_the_record_nan_with_the_reason(data):
+    features, labels, head = data
+    recorder = EvaluationRecorder(head)
+    recorder.update(features[:50], labels[:50])
+    broken = features[50:100].clone()
+    broken[3, 2] = float("inf")  # a diverging network
+    recorder.update(broken, labels[50:100])
+    recorder.update(features[100:], labels[100:])
+    values = recorder.compute()
+    assert math.isnan(values["mir"]) and math.isnan(values["nc1"]) and math.isnan(values["nc4"])
+    assert math.isnan(values["se_mir"]) and math.isnan(values["stochastic"])
+    assert len(recorder.reasons) == 1 and "finite" in recorder.reasons[0]
+
+
+def test_the_estimate_beyond_max_exact_size_carries_its_standard_errors(data):
+    features, labels, head = data
+    weight = head.weight.detach()
+    exact = reference.sample_pairing(features.numpy(), labels.numpy(), weight.numpy())
+    recorder = EvaluationRecorder(head, max_exact_size=8)  # the class blocks are 24×24 here
+    recorder.update(features, labels)
+    values = recorder.compute()
+    assert values["stochastic"] == 1.0 and recorder.reasons == []
+    assert 0 < values["se_mir"] < 0.05 and values["se_hdr"] == 0.0
+    assert abs(values["mir"] - exact["mir"]) < 4 * values["se_mir"]
+    assert values["hdr"] == pytest.approx(exact["hdr"], abs=1e-9)

@@ -1,38 +1,66 @@
 """One evaluation's metrics, streamed batch by batch from the representations a trainer computes.
 
 The trainer callbacks feed :class:`EvaluationRecorder` with the input of the classification
-head (read by :func:`interplay.probing.tap_features`) and the batch's labels, and log the flat
-values of :meth:`EvaluationRecorder.compute`. The metric states are the fixed-size sums of
-:class:`interplay.metrics.InformationInterplay` and :class:`interplay.metrics.NeuralCollapse`,
-so they all-reduce across processes.
+head and the batch's labels, and log the flat values of :meth:`EvaluationRecorder.compute`. The
+metric states are the fixed-size sums of :class:`interplay.metrics.InformationInterplay` and
+:class:`interplay.metrics.NeuralCollapse`, so they all-reduce across processes. A measurement
+never stops the training it observes: a value that cannot be computed (a class missing from the
+evaluation set, one class only, an eigenproblem over ``max_exact_size``, zero entropy, non-finite
+representations) is NaN, and :class:`UndefinedWarnings` says why, once per reason.
 """
 
 from __future__ import annotations
+
+import math
+import re
+import warnings
 
 import torch
 from torch import nn
 
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
-from interplay.functional.collapse import class_means_of, count_mismatches
+from interplay.functional.collapse import NeuralCollapseResult, class_means_of, count_mismatches
 from interplay.functional.entropy import MAX_EXACT_SIZE
+from interplay.functional.interplay import InterplayResult
+from interplay.heads import head_weight
 from interplay.metrics import InformationInterplay, NeuralCollapse
 from interplay.training.distributed import all_sum
-from interplay.validation import InterplayValueError, check_pairing
+from interplay.validation import InterplayValueError, check_max_exact_size, check_pairing
 
-__all__ = ["EvaluationRecorder", "check_options", "flat_values", "labels_of"]
+__all__ = ["EvaluationRecorder", "UndefinedWarnings", "check_options", "flat_values", "labels_of"]
 
 _INFORMATION_KEYS = ("h_z", "h_w", "h_joint", "mi", "mir", "hdr")
+_ERROR_KEYS = ("h_joint", "mi", "mir", "hdr")
+# What a failed computation can raise without being a bug of the caller: undefined or too large
+# metrics, an eigen-solver that does not converge, a device out of memory.
+_UNDEFINED_ERRORS = (InterplayValueError, torch.linalg.LinAlgError, torch.OutOfMemoryError)
 
 
-def check_options(pairing: str, center: bool) -> str:
-    """Refuse, when a callback is built, the options that a single pass cannot honour."""
+def check_options(
+    pairing: str = "sample",
+    center: bool = False,
+    *,
+    max_exact_size: int = MAX_EXACT_SIZE,
+    method: str = "auto",
+    tolerance: float = 0.005,
+    seed: int = 0,
+) -> dict:
+    """The recorder's options, checked when a callback is built rather than in the first evaluation.
+
+    Example:
+        >>> check_options("class", True)["method"]
+        'auto'
+    """
     pairing = check_pairing(pairing)
     if center and pairing == "sample":
         raise InterplayValueError(
             "center=True with pairing='sample' needs the mean of all representations before the pass, "
             "which a callback does not have; use pairing='class' with center=True, or center=False."
         )
-    return pairing
+    options = {"pairing": pairing, "center": center, "max_exact_size": check_max_exact_size(max_exact_size),
+               "method": method, "tolerance": tolerance, "seed": seed}
+    InformationInterplay(2, 1, **options)  # refuses a method, tolerance or seed it does not take
+    return options
 
 
 def labels_of(batch) -> torch.Tensor:
@@ -57,14 +85,40 @@ def labels_of(batch) -> torch.Tensor:
     )
 
 
-def flat_values(values: dict[str, torch.Tensor | float | None], prefix: str) -> dict[str, float]:
-    """``{prefix}/{name}: float`` for every value that is not ``None``.
+def flat_values(values: dict[str, torch.Tensor | float | None], prefix: str, suffix: str = "") -> dict[str, float]:
+    """``{prefix}/{name}{suffix}: float`` for every value that is not ``None``.
 
     Example:
         >>> flat_values({"mir": torch.tensor(0.5), "nc4": None}, "interplay/val")
         {'interplay/val/mir': 0.5}
     """
-    return {f"{prefix}/{k}": float(v) for k, v in values.items() if v is not None}
+    return {f"{prefix}/{k}{suffix}": float(v) for k, v in values.items() if v is not None}
+
+
+class UndefinedWarnings:
+    """Warn that some logged values are NaN, once per reason however many epochs it recurs.
+
+    Example:
+        >>> import warnings
+        >>> warn = UndefinedWarnings()
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     for epoch in range(3):
+        ...         warn("interplay/val", [f"classes [{epoch}] have none."])
+        >>> len(caught)
+        1
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, where: str, reasons: list[str]) -> None:
+        for reason in reasons:
+            # Counts and sizes in a message change from epoch to epoch; the reason does not.
+            key = re.sub(r"\d+", "#", reason)
+            if key not in self.seen:
+                self.seen.add(key)
+                warnings.warn(f"{where}: logged NaN where the metrics cannot be computed: {reason}", stacklevel=3)
 
 
 class EvaluationRecorder:
@@ -73,11 +127,13 @@ class EvaluationRecorder:
     NC4 compares the head's predictions with the nearest class centre. With ``class_means``
     (e.g. a training subset's) it streams; without them the centres are the evaluated data's own,
     known only after the pass, so this process keeps its representations until :meth:`compute`
-    (``4·n·d`` bytes for float32 input).
+    (``4·n·d`` bytes for float32 input). MIR and HDR pair the samples with the heads of the
+    classes present; the NC metrics need every class.
 
     Args:
-        head: the classification head, whose ``weight`` (C, d) and ``bias`` are read once.
-        pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
+        head: the classification head, whose (C, d) weight and ``bias`` are read once.
+        pairing, center, max_exact_size, method, tolerance, seed: as in
+            :func:`interplay.interplay_metrics`.
         class_means: optional (C, d) centres for NC4.
 
     Example:
@@ -88,8 +144,8 @@ class EvaluationRecorder:
         >>> labels = torch.tensor([0, 1, 2, 0, 1, 2])
         >>> recorder.update(simplex_etf(3)[labels], labels)
         >>> values = recorder.compute()
-        >>> round(values["hdr"], 6), round(values["nc4"], 6), round(values["mir_nc"], 4)
-        (0.0, 0.0, 0.5)
+        >>> round(values["hdr"], 6), round(values["nc4"], 6), round(values["mir_nc"], 4), values["stochastic"]
+        (0.0, 0.0, 0.5, 0.0)
     """
 
     def __init__(
@@ -99,21 +155,32 @@ class EvaluationRecorder:
         pairing: str = "sample",
         center: bool = False,
         max_exact_size: int = MAX_EXACT_SIZE,
+        method: str = "auto",
+        tolerance: float = 0.005,
+        seed: int = 0,
         class_means: torch.Tensor | None = None,
     ) -> None:
-        self.weight = head.weight.detach().double()  # (C, d)
+        self.weight = head_weight(head).detach().double()  # (C, d)
         bias = getattr(head, "bias", None)
         self.bias = None if bias is None else bias.detach().double()  # (C,)
         num_classes, dim = self.weight.shape
+        self.pairing, self.center = pairing, center
         self.information = InformationInterplay(
-            num_classes, dim, pairing=pairing, center=center, max_exact_size=max_exact_size, skip_zero_rows=True
+            num_classes, dim, pairing=pairing, center=center, max_exact_size=max_exact_size, method=method,
+            tolerance=tolerance, seed=seed, skip_zero_rows=True,
         ).to(self.weight.device)
         means = None if class_means is None else class_means.double()
         self.collapse = NeuralCollapse(num_classes, dim, class_means=means).to(self.weight.device)
         self.kept: list[torch.Tensor] | None = [] if class_means is None else None
+        self.failure: str | None = None
+        self.reasons: list[str] = []
 
     def update(self, features: torch.Tensor, labels: torch.Tensor) -> None:
-        """Add a batch: representations (n, d) and labels (n,)."""
+        """Add a batch: representations (n, d) and labels (n,).
+
+        A batch the metrics refuse (non-finite representations, a label out of range) makes this
+        evaluation's record NaN, since the rest of it would silently leave those samples out.
+        """
         features = features.detach().flatten(1)  # (n, d)
         labels = labels.to(features.device)
         if features.shape[0] != labels.shape[0]:
@@ -121,8 +188,14 @@ class EvaluationRecorder:
                 f"the head saw {features.shape[0]} representations but the batch has {labels.shape[0]} labels; "
                 "the model must run its head once per batch, on the batch's samples."
             )
-        self.information.update(features, labels, self.weight)
-        self.collapse.update(features, labels, self.weight, self.bias)
+        if self.failure is not None:
+            return
+        try:
+            self.information.update(features, labels, self.weight)
+            self.collapse.update(features, labels, self.weight, self.bias)
+        except _UNDEFINED_ERRORS as error:
+            self.failure = str(error)
+            return
         if self.kept is not None:
             self.kept.append(features)
 
@@ -132,18 +205,48 @@ class EvaluationRecorder:
             return class_means_of(self.collapse.counts, self.collapse.sums)
 
     def compute(self) -> dict[str, float | None]:
-        """Information metrics, NC1–NC4, the sample count and the values at collapse (C ≥ 3)."""
-        info = self.information.compute().as_dict()
-        values = {k: info[k] for k in _INFORMATION_KEYS}
-        collapse = self.collapse.compute().as_dict()
-        values |= {k: v for k, v in collapse.items() if k.startswith("nc")}
-        values["n"] = collapse["n"]
-        if self.kept is not None:
-            values["nc4"] = self._own_centre_nc4(collapse["n"])
+        """Information metrics, their standard errors, NC1–NC4, the sample count and the values at
+        collapse (C ≥ 3). ``stochastic`` is 1 where the joint entropy was estimated (``se_*`` are
+        its standard errors), 0 where it was computed exactly (``se_*`` are 0). Values that cannot
+        be computed are NaN and :attr:`reasons` says why."""
+        self.reasons = []
         num_classes = self.weight.shape[0]
+        with self.collapse.sync_context():
+            n = int(self.collapse.counts.sum())
+        # Every process must take the same path through the collective operations below.
+        failed = int(all_sum(torch.tensor(self.failure is not None, device=self.weight.device, dtype=torch.int64)))
+        if failed:
+            self.reasons.append(self.failure or "a batch on another process could not be measured.")
+            info = InterplayResult.undefined(n, num_classes, self.pairing, bool(self.center))
+            collapse = NeuralCollapseResult.undefined(n, num_classes)
+        else:
+            info = self._or_undefined(self.information.compute, InterplayResult.undefined(n, num_classes, self.pairing, bool(self.center)))
+            collapse = self._or_undefined(self.collapse.compute, NeuralCollapseResult.undefined(n, num_classes))
+        values = self._information_values(info)
+        values |= {k: v for k, v in collapse.as_dict().items() if k.startswith("nc")}
+        values["n"] = n
+        if self.kept is not None:
+            values["nc4"] = math.nan if failed else self._or_undefined(lambda: self._own_centre_nc4(n), math.nan)
         if num_classes >= 3:
             values |= {"mir_nc": float(mir_at_collapse(num_classes)), "h_nc": float(entropy_at_collapse(num_classes))}
         return values
+
+    def _or_undefined(self, compute, fallback):
+        try:
+            return compute()
+        except _UNDEFINED_ERRORS as error:
+            self.reasons.append(str(error))
+            return fallback
+
+    @staticmethod
+    def _information_values(info: InterplayResult) -> dict[str, float]:
+        values = {k: float(getattr(info, k)) for k in _INFORMATION_KEYS}
+        if info.method == "undefined":
+            return values | {"stochastic": math.nan} | {f"se_{k}": math.nan for k in _ERROR_KEYS}
+        if info.method == "stochastic":
+            return values | {"stochastic": 1.0} | {f"se_{k}": float(getattr(info, f"se_{k}")) for k in _ERROR_KEYS}
+        # An exact value has no sampling error.
+        return values | {"stochastic": 0.0} | {f"se_{k}": 0.0 for k in _ERROR_KEYS}
 
     def _own_centre_nc4(self, n: int) -> float:
         means = self.class_means()  # (C, d), the same on every process

@@ -61,7 +61,7 @@ class InterplayCallback(TrainerCallback):
         self.trainer = trainer
         self.model = trainer.model
         self.head = find_head(self.model, head)
-        self.options = {"pairing": check_options(pairing, center), "center": center, "max_exact_size": max_exact_size}
+        self.options = check_options(pairing, center, max_exact_size=max_exact_size)
         self.prefix = prefix
         self._recorder: EvaluationRecorder | None = None
         self._labels: torch.Tensor | None = None
