@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import os
 import sys
 import textwrap
@@ -222,9 +223,44 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"report: {build_report(args.run_dirs, args.out)}")
         return 0
-    except (InterplayValueError, InterplayTypeError, FileNotFoundError) as error:
+    except (InterplayValueError, InterplayTypeError) as error:
         print(f"interplay: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except OSError as error:
+        print(f"interplay: error: {_os_error(error, _folder_flag(args))}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+def _folder_flag(args: argparse.Namespace) -> str:
+    """The option naming the folder a command writes, for the advice of an error."""
+    if args.command == "train":
+        return "--resume" if args.resume else "--out"
+    if args.command == "experiment" and args.run_dir:
+        return "--run-dir"
+    return "--out"
+
+
+def _os_error(error: OSError, flag: str) -> str:
+    """One line for a folder or file the command cannot use: the path, the cause and the fix.
+
+    Example:
+        >>> import errno
+        >>> _os_error(PermissionError(errno.EACCES, "Permission denied", "/srv/runs"), "--out")
+        'cannot write /srv/runs (Permission denied); pass --out a folder you can write to.'
+    """
+    if error.errno is None or error.filename is None:
+        return str(error)
+    path = Path(error.filename)
+    # Below a file, mkdir names the path it was asked for: the file is one of its parents.
+    blocking = next((p for p in (path, *path.parents) if p.is_file()), None)
+    if isinstance(error, (FileExistsError, NotADirectoryError)) and blocking is not None:
+        where = "" if blocking == path else f", where a folder is needed for {path}"
+        return f"{blocking} is a file{where}; pass {flag} a folder (it is created when missing)."
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return f"cannot write {path} ({error.strerror}); pass {flag} a folder you can write to."
+    if error.errno == errno.ENOSPC:
+        return f"no space left on the device of {path}; free some space or pass {flag} a folder on another device."
+    return f"cannot use {path} ({error.strerror}); pass {flag} another folder."
 
 
 if __name__ == "__main__":

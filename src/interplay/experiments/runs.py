@@ -62,7 +62,12 @@ def prepare_run_dir(name: str, config, out: str | Path, run_dir: str | Path | No
     stored = path / "config.json"
     mine = {"experiment": name, "digest": config.digest(), "config": dataclasses.asdict(config)}
     if stored.is_file():
-        theirs = json.loads(stored.read_text())
+        try:
+            theirs = json.loads(stored.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise InterplayValueError(
+                f"{stored} cannot be parsed ({error}); restore it, or delete the folder {path} to start the run anew."
+            ) from error
         if theirs.get("experiment") != name or theirs.get("digest") != config.digest():
             raise InterplayValueError(
                 f"{path} holds a run of another config ({theirs.get('experiment')} {theirs.get('digest')}, "
@@ -97,18 +102,34 @@ class Records:
                  on_append: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = Path(path)
         self.on_finish, self.on_append = on_finish, on_append
-        rows = self.rows(include_markers=True)
+        rows, whole = self._read()
         self.finished = {r["unit"] for r in rows if r.get("done")}
         kept = [r for r in rows if r.get("unit") in self.finished]
-        if len(kept) != len(rows):  # an interrupted unit: its rows are redone
+        if len(kept) != len(rows) or not whole:  # an interrupted unit: its rows are redone
             self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
     def rows(self, include_markers: bool = False) -> list[dict[str, Any]]:
         """Every row written so far (without the ``done`` markers unless asked)."""
-        if not self.path.exists():
-            return []
-        rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        rows, _ = self._read()
         return rows if include_markers else [r for r in rows if not r.get("done")]
+
+    def _read(self) -> tuple[list[dict[str, Any]], bool]:
+        """The rows, and whether the file is whole: a last line cut short by a crash is left out."""
+        if not self.path.exists():
+            return [], True
+        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                if number == len(lines):
+                    return rows, False
+                raise InterplayValueError(
+                    f"{self.path} line {number} is not a JSON record ({error}); the file was edited or damaged. "
+                    "Run again with --fresh to discard the records of this config."
+                ) from error
+        return rows, True
 
     def append(self, unit: str, **row: Any) -> None:
         with interrupts_deferred(), self.path.open("a") as f:

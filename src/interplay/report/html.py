@@ -9,6 +9,7 @@ from pathlib import Path
 from interplay.report.page import document
 from interplay.report.plots import CAPTIONS, plot_runs
 from interplay.training.records import read_rows
+from interplay.validation import InterplayValueError
 
 __all__ = ["build_report", "final_table", "format_number", "SUMMARY_COLUMNS"]
 
@@ -54,10 +55,15 @@ def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) 
     runs, configs = {}, {}
     for d in run_dirs:
         if not (d / "metrics.csv").is_file():
-            raise FileNotFoundError(f"{d} has no metrics.csv; pass the folder of a run made by interplay train.")
+            raise InterplayValueError(f"{d} has no metrics.csv; pass the folder of a run made by interplay train.")
         label = d.name if d.name not in runs else str(d)
         runs[label] = read_rows(d / "metrics.csv")
-        configs[label] = json.loads((d / "config.json").read_text()) if (d / "config.json").is_file() else {}
+        if not runs[label]:
+            raise InterplayValueError(
+                f"{d / 'metrics.csv'} holds no records yet: the run has not finished its first evaluation. Wait for it, "
+                f"or continue the run with interplay train --resume {d}."
+            )
+        configs[label] = _config(d / "config.json")
     figures = plot_runs(runs, out_dir)
     rows = []
     for label, records in runs.items():
@@ -86,6 +92,18 @@ def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) 
     page_path = out_dir / "report.html"
     page_path.write_text(page)
     return page_path
+
+
+def _config(path: Path) -> dict:
+    """A run's stored ``config.json``, or ``{}`` when it has none."""
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InterplayValueError(
+            f"{path} cannot be parsed ({error}); restore it, or delete it to build the report without the run's settings."
+        ) from error
 
 
 def final_table(run_dir: str | Path) -> str:

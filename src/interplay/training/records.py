@@ -91,7 +91,8 @@ def _check_complete(path: Path, columns: list[str], body: list[list[str]]) -> No
         if len(cells) != len(columns):
             raise InterplayValueError(
                 f"{path} row {number} has {len(cells)} cells where the header has {len(columns)} columns: the file was cut "
-                f"short or edited. interplay train --resume {path.parent} rewrites the rows after the run's last checkpoint."
+                f"short. interplay train --resume {path.parent} drops that row and redoes the epochs after the run's last "
+                "checkpoint; or start the run again with --overwrite."
             )
 
 
