@@ -26,7 +26,7 @@ from interplay.functional.entropy import entropy_from_eigenvalues, row_gram_eige
 from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
 from interplay.validation import InterplayTypeError, InterplayValueError, check_features, check_paired
 
-__all__ = ["linear_cka", "renyi_entropy", "effective_rank", "renyi_from_eigenvalues"]
+__all__ = ["linear_cka", "renyi_entropy", "effective_rank", "renyi_from_eigenvalues", "check_alpha"]
 
 
 def _cross_terms(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -121,7 +121,13 @@ def linear_cka(x, y, *, unbiased: bool = False, dtype: torch.dtype | None = torc
         return _hsic(x, y, unbiased) / torch.sqrt(xx * yy)
 
 
-def _check_alpha(alpha) -> float:
+def check_alpha(alpha) -> float:
+    """Check the order of a Rényi entropy: a positive number, ``float('inf')`` allowed.
+
+    Example:
+        >>> check_alpha(2)
+        2.0
+    """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or math.isnan(alpha) or alpha <= 0:
         raise InterplayValueError(
             f"alpha must be a positive number (the order of the Rényi entropy; 1 is von Neumann, "
@@ -137,7 +143,7 @@ def renyi_from_eigenvalues(eigenvalues: torch.Tensor, total: float | torch.Tenso
         >>> renyi_from_eigenvalues(torch.ones(4, dtype=torch.float64), 4, 2.0)  # uniform: log 4
         tensor(1.3863, dtype=torch.float64)
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if alpha == 1:
         return entropy_from_eigenvalues(eigenvalues, total)
     p = eigenvalues / total  # (m,)
@@ -170,7 +176,7 @@ def renyi_entropy(
         >>> renyi_entropy(torch.eye(4), 2.0)  # four orthogonal rows: log 4 at every order
         tensor(1.3863, dtype=torch.float64)
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     x = check_features(x, "x")
     with full_precision(x):
         z = normalize_rows(x.to(resolve_dtype(x, dtype)))  # (n, d)
