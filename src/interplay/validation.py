@@ -30,6 +30,9 @@ __all__ = [
     "check_max_exact_size",
     "check_center",
     "check_no_zero_rows",
+    "check_seed",
+    "check_tolerance",
+    "check_dtype",
 ]
 
 PAIRINGS = ("sample", "class")
@@ -276,6 +279,39 @@ def check_tolerance(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) or value <= 0:
         raise InterplayValueError(f"tolerance must be a positive number (the standard error of MIR); got {value!r}.")
     return float(value)
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """Check a random seed: an int in [0, 2**63), as ``torch.Generator.manual_seed`` takes.
+
+    Example:
+        >>> check_seed(0)
+        0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InterplayTypeError(f"{name} must be an int in [0, 2**63); got {value!r} of type {type(value).__name__}.")
+    if not 0 <= value < 2**63:
+        raise InterplayValueError(f"{name} must be an int in [0, 2**63); got {value}.")
+    return int(value)
+
+
+def check_dtype(value: Any, name: str = "dtype") -> torch.dtype | None:
+    """Check a computation dtype: ``None`` or a floating-point ``torch.dtype``.
+
+    Example:
+        >>> check_dtype(torch.float32)
+        torch.float32
+    """
+    if value is None:
+        return None
+    if not isinstance(value, torch.dtype):
+        hint = f" Use torch.{value}." if isinstance(value, str) and isinstance(getattr(torch, value, None), torch.dtype) else ""
+        raise InterplayTypeError(f"{name} must be a torch.dtype such as torch.float64, or None; got {value!r}.{hint}")
+    if not value.is_floating_point:
+        raise InterplayTypeError(
+            f"{name} must be a floating-point torch.dtype (torch.float32 or torch.float64); got {value}."
+        )
+    return value
 
 
 def check_center(center: Any, dim: int) -> bool | torch.Tensor:

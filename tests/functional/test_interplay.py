@@ -125,8 +125,10 @@ def test_gradcheck_of_mir_and_hdr(generator):
 
 def test_too_large_for_every_exact_path(generator):
     features, labels, heads = random_batch(300, 20, 10, generator)
-    with pytest.raises(ExactSizeError, match="pairing='class'"):
-        interplay_metrics(features, labels, heads, max_exact_size=100)
+    with pytest.raises(ExactSizeError, match=r"200×200 matrix, more than max_exact_size=100\. Use method='auto'"):
+        interplay_metrics(features, labels, heads, max_exact_size=100, method="exact")
+    estimated = interplay_metrics(features, labels, heads, max_exact_size=100)
+    assert estimated.method == "stochastic" and estimated.se_mir > 0
 
 
 @given(labelled_batch())

@@ -90,13 +90,16 @@ def test_compute_before_update_and_wrong_class_count(generator):
         InformationInterplay(3, 4).update(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]), torch.randn(3, 5))
 
 
-def test_states_have_fixed_size(generator):
-    metric = InformationInterplay(3, 4)
+def test_states_are_bounded_by_max_exact_size(generator):
+    # The rows are kept only while they fit the n×n exact path; beyond it the states have fixed size.
+    metric = InformationInterplay(3, 4, max_exact_size=120)
     features, labels, heads = data(500, 4, 3, generator)
     for part in torch.arange(500).split(50):
         metric.update(features[part], labels[part], heads)
-    sizes = {name: tuple(getattr(metric, name).shape) for name in metric._defaults}
-    assert sizes == {"counts": (3,), "sums": (3, 4), "second": (3, 4, 4), "skipped": ()}
+    sizes = {name: tuple(getattr(metric, name).shape) for name in metric._defaults if name not in ("rows", "row_labels")}
+    assert sizes == {"counts": (3,), "sums": (3, 4), "second": (3, 4, 4), "skipped": (), "rows_dropped": ()}
+    assert (metric.rows, metric.row_labels, int(metric.rows_dropped)) == ([], [], 1)
+    assert metric.compute().mir.item() == pytest.approx(reference.sample_pairing(features, labels, heads)["mir"], abs=1e-9)
 
 
 def test_zero_rows_are_skipped_on_request(generator):
@@ -159,7 +162,7 @@ def test_auto_estimates_beyond_max_exact_size(generator):
     assert result.method == "stochastic" and result.seed == 1 and 0 < result.se_mir < 0.02
     assert abs(result.mir.item() - exact["mir"]) <= 4 * result.se_mir + 1e-6
     assert result.hdr.item() == pytest.approx(exact["hdr"], abs=1e-9)
-    exact_metric = InformationInterplay(6, 12, max_exact_size=40)
+    exact_metric = InformationInterplay(6, 12, max_exact_size=40, method="exact")
     exact_metric.update(features, labels, heads)
-    with pytest.raises(ValueError, match="max_exact_size"):
+    with pytest.raises(ValueError, match="max_exact_size=40. Use method='auto'"):
         exact_metric.compute()

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 import torch
 
+from interplay.validation import check_dtype
+
 __all__ = [
     "normalize_rows", "center_rows", "gram", "hadamard_gram", "kronecker_rows", "resolve_dtype", "full_precision",
 ]
@@ -29,7 +31,7 @@ def resolve_dtype(x: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
         >>> resolve_dtype(torch.zeros(1, dtype=torch.bfloat16), None)
         torch.float32
     """
-    chosen = x.dtype if dtype is None else dtype
+    chosen = x.dtype if check_dtype(dtype) is None else dtype
     return torch.float32 if chosen in _LOW_PRECISION else chosen
 
 

@@ -19,25 +19,24 @@ from typing import NamedTuple
 
 import torch
 
-from interplay.functional.entropy import (
-    MAX_EXACT_SIZE,
-    check_exact_size,
-    entropy_from_eigenvalues,
-    psd_eigenvalues,
-    row_gram_eigenvalues,
-)
+from interplay.functional.entropy import MAX_EXACT_SIZE, entropy_from_eigenvalues, psd_eigenvalues
 from interplay.functional.gram import center_rows, full_precision, normalize_rows, resolve_dtype
 from interplay.functional.information import PairEntropies, row_pair_entropies
+from interplay.functional.joint_path import check_method, choose_joint_path
 from interplay.functional.stochastic import rows_of_second_moments, stochastic_entropies
 from interplay.validation import (
+    ExactSizeError,
     InterplayValueError,
     check_center,
+    check_dtype,
     check_features,
     check_head_weight,
     check_labels,
     check_max_exact_size,
     check_no_zero_rows,
     check_pairing,
+    check_seed,
+    check_tolerance,
 )
 
 __all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "interplay_update", "interplay_compute"]
@@ -107,19 +106,25 @@ def interplay_update(
     *,
     pairing: str,
     center: bool | torch.Tensor,
-    dtype: torch.dtype,
+    dtype: torch.dtype = torch.float64,
 ) -> InterplayStatistics:
-    """Statistics of one validated batch; sums of these over batches give the data set's."""
+    """Statistics of one validated batch; sums of these over batches give the data set's.
+
+    The sums are formed in ``dtype`` (float64 unless a gradient must flow through them): a float32
+    sum over many samples cannot resolve the small eigenvalues of the second moments.
+    """
     x = features.to(dtype)  # (n, d)
     counts = torch.bincount(labels, minlength=num_classes)  # (C,)
     sums = x.new_zeros(num_classes, x.shape[1]).index_add(0, labels, x)  # (C, d)
     if pairing == "class":
         return InterplayStatistics(counts, sums, None)
-    z = normalize_rows(center_rows(x, center))  # (n, d)
+    return InterplayStatistics(counts, sums, _class_moments(normalize_rows(center_rows(x, center)), labels, counts))
+
+
+def _class_moments(z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     order = torch.argsort(labels)
     blocks = torch.split(z[order], counts.tolist())
-    second = torch.stack([b.mT @ b for b in blocks])  # (C, d, d)
-    return InterplayStatistics(counts, sums, second)
+    return torch.stack([b.mT @ b for b in blocks])  # (C, d, d)
 
 
 def _present_classes(counts: torch.Tensor) -> torch.Tensor:
@@ -133,16 +138,17 @@ def _present_classes(counts: torch.Tensor) -> torch.Tensor:
     return present
 
 
-def _numerical_range(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Eigenvalues of a PSD matrix, an orthonormal basis of its numerical range and the kept eigenvalues.
+def _numerical_range(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """An orthonormal basis of a PSD matrix's numerical range and the eigenvalues kept with it.
 
     Directions below the rounding level of the eigen-solve carry no mass; dropping them shrinks
-    the joint eigenproblem (to rank C-1 at collapse) without changing the entropy.
+    the joint eigenproblem (to rank C-1 at collapse). Callers compute the marginal entropies from
+    the same kept eigenvalues, so the cut can never make the joint and the marginals disagree.
     """
     eig, vec = torch.linalg.eigh(matrix)
     eig = eig.clamp_min(0)
     keep = eig > eig.max() * matrix.shape[0] * torch.finfo(eig.dtype).eps * 10
-    return eig, vec[:, keep], eig[keep]
+    return vec[:, keep], eig[keep]
 
 
 def interplay_compute(
@@ -150,67 +156,83 @@ def interplay_compute(
     head_weight: torch.Tensor,
     *,
     pairing: str,
-    center: bool,
+    center: bool | torch.Tensor,
     max_exact_size: int = MAX_EXACT_SIZE,
-    method: str = "exact",
+    method: str = "auto",
     tolerance: float = 0.005,
     seed: int = 0,
+    rows: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> InterplayResult:
     """Entropies, MI, MIR and HDR from the statistics of the whole data (no eigenvectors of n×n).
 
-    ``method``, ``tolerance`` and ``seed`` as in :func:`interplay_metrics`; ``"auto"`` is exact
-    when the (r·s)-sided block eigenproblem fits ``max_exact_size``.
+    ``method``, ``tolerance`` and ``seed`` as in :func:`interplay_metrics`; the path follows
+    :func:`interplay.functional.joint_path.choose_joint_path`. ``rows``, the normalised (centred)
+    samples and their labels where they are at hand, make the n×n path and exact row probes possible.
     """
     counts, sums, second = stats
     num_classes = counts.shape[0]
-    present = _present_classes(counts)
     n = int(counts.sum())
-    heads = normalize_rows(head_weight.to(sums.dtype))  # (C, d)
+    centred = center is not False
     if pairing == "class":
+        _present_classes(counts)
         empty = torch.nonzero(counts == 0).flatten().tolist()
         if empty:
             raise InterplayValueError(
                 f"labels must contain every class for pairing='class'; classes {empty[:10]} have none. "
                 "Evaluate on data that covers all classes, or use pairing='sample'."
             )
-        means = sums / counts[:, None]  # (C, d)
-        if center:
-            means = means - sums.sum(0) / n
+        means = center_rows(sums / counts[:, None], sums.sum(0) / n if center is True else center)  # (C, d)
         check_features(means, "class means")
+        heads = normalize_rows(head_weight.to(sums.dtype))  # (C, d)
         entropies, _ = row_pair_entropies(normalize_rows(means), heads, max_exact_size, names=("class means", "heads"))
-        return _result(entropies, n, num_classes, pairing, center, "class-means")
+        return _result(entropies, n, num_classes, pairing, centred, "class-means")
+    heads = normalize_rows(head_weight.detach().to(torch.float64))  # (C, d)
+    return _sample_pairing(counts, second, heads, rows, method, max_exact_size, tolerance, seed, centred)
 
-    head_gram = heads[present] @ heads[present].mT  # (C', C')
-    root = counts[present].to(head_gram.dtype).sqrt()
-    h_w = entropy_from_eigenvalues(psd_eigenvalues(root[:, None] * head_gram * root, "head Gram"), n)
-    lam, projection, _ = _numerical_range(second.sum(0))  # (d,), (d, s)
-    _, basis, kept = _numerical_range(head_gram)
-    factor = basis * kept.sqrt()  # (C', r): factor @ factor.T == head_gram
-    s, r = projection.shape[1], factor.shape[1]
-    if method == "stochastic" or (method == "auto" and r * s > max_exact_size):
-        rows, row_labels = rows_of_second_moments(second)
-        return _estimated(rows, row_labels, heads, counts, num_classes, pairing, center, tolerance, seed)
-    check_exact_size(
-        r * s,
-        max_exact_size,
-        "sample-pairing joint entropy",
-        "Use pairing='class', evaluate on a seeded subsample, or raise max_exact_size.",
+
+def _sample_pairing(counts, second, heads, rows, method, max_exact_size, tolerance, seed, centred) -> InterplayResult:
+    present = _present_classes(counts)
+    n, num_classes, d = int(counts.sum()), counts.shape[0], heads.shape[1]
+    options = {"method": method, "max_exact_size": max_exact_size}
+    bound = min(present.numel(), d) * min(d, n)  # r·s can only be smaller
+    if rows is not None and choose_joint_path(gram_side=n, blocks_side=bound, **options) == "gram":
+        return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
+    if second is None:
+        second = _class_moments(rows[0], rows[1], counts)
+    projection, kept = _numerical_range(second.sum(0))  # (d, s), (s,)
+    basis, kept_heads = _numerical_range(heads[present] @ heads[present].mT)
+    factor = basis * kept_heads.sqrt()  # (C', r): factor @ factor.T is the head Gram
+    path = choose_joint_path(
+        gram_side=n if rows is not None else None, blocks_side=factor.shape[1] * projection.shape[1], **options
     )
+    if path == "gram":
+        return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
+    if path == "stochastic":
+        z, labels = rows if rows is not None else rows_of_second_moments(second)
+        return _estimated(z, labels, heads, counts, num_classes, centred, tolerance, seed)
+    r, s = factor.shape[1], projection.shape[1]
+    weighted = factor.mT @ (counts[present].to(factor.dtype)[:, None] * factor)  # (r, r): spectrum of the weighted head Gram
     projected = projection.mT @ second[present] @ projection  # (C', s, s)
     blocks = torch.einsum("ck,cl,cij->kilj", factor, factor, projected).reshape(r * s, r * s)
     entropies = PairEntropies(
-        entropy_from_eigenvalues(lam, n),
-        h_w,
+        entropy_from_eigenvalues(kept, n),
+        entropy_from_eigenvalues(psd_eigenvalues(weighted, "head Gram"), n),
         entropy_from_eigenvalues(psd_eigenvalues(blocks, "the joint Gram matrix"), n),
         n,
         ("features", "head_weight"),
     )
-    return _result(entropies, n, num_classes, pairing, center, "class-blocks")
+    return _result(entropies, n, num_classes, "sample", centred, "class-blocks")
 
 
-def _estimated(rows, labels, heads, counts, num_classes, pairing, center, tolerance, seed) -> InterplayResult:
+def _rows_exact(rows, heads, n, num_classes, max_exact_size, centred) -> InterplayResult:
+    z, labels = rows
+    entropies, used = row_pair_entropies(z, heads[labels], max_exact_size, names=("features", "head_weight"))
+    return _result(entropies, n, num_classes, "sample", centred, used)
+
+
+def _estimated(rows, labels, heads, counts, num_classes, center, tolerance, seed) -> InterplayResult:
     entropies, estimate = stochastic_entropies(rows, labels, heads, counts, tolerance=tolerance, seed=seed)
-    result = _result(entropies, int(counts.sum()), num_classes, pairing, center, "stochastic")
+    result = _result(entropies, int(counts.sum()), num_classes, "sample", center, "stochastic")
     result.se_h_joint = result.se_mi = estimate.standard_error
     result.se_mir = estimate.standard_error / float(torch.minimum(entropies.h_x, entropies.h_y))
     result.se_hdr, result.seed = 0.0, seed
@@ -219,6 +241,24 @@ def _estimated(rows, labels, heads, counts, num_classes, pairing, center, tolera
 
 def _result(e: PairEntropies, n: int, num_classes: int, pairing: str, center: bool, method: str) -> InterplayResult:
     return InterplayResult(e.h_x, e.h_y, e.h_joint, e.mi, e.mir, e.hdr, n, num_classes, pairing, center, method)
+
+
+def _differentiable(z, labels, heads, n, num_classes, method, max_exact_size, centred) -> InterplayResult:
+    """The exact row paths, whose eigenvalues carry gradients; the estimator has none."""
+    if method == "stochastic":
+        raise InterplayValueError(
+            "method='stochastic' is not differentiable, and the features or heads require grad. "
+            "Compute the estimate under torch.no_grad() (or on detached tensors), or use method='auto'."
+        )
+    side = min(n, z.shape[1] * heads.shape[1])
+    if side > max_exact_size:
+        raise ExactSizeError(
+            f"a differentiable joint entropy needs the eigenvalues of a {side}×{side} matrix, more than "
+            f"max_exact_size={max_exact_size}, and the stochastic estimator is not differentiable. "
+            "Use smaller batches, or compute under torch.no_grad() to get the estimate."
+        )
+    entropies, used = row_pair_entropies(z, heads[labels], max_exact_size, names=("features", "head_weight"))
+    return _result(entropies, n, num_classes, "sample", centred, used)
 
 
 def interplay_metrics(
@@ -230,7 +270,7 @@ def interplay_metrics(
     center: bool | torch.Tensor = False,
     dtype: torch.dtype | None = torch.float64,
     max_exact_size: int = MAX_EXACT_SIZE,
-    method: str = "exact",
+    method: str = "auto",
     tolerance: float = 0.005,
     seed: int = 0,
 ) -> InterplayResult:
@@ -243,24 +283,29 @@ def interplay_metrics(
         pairing: ``"sample"`` (n×n Grams of representations and each sample's head) or
             ``"class"`` (C×C Grams of class means and heads).
         center: subtract the mean representation before normalising (``True``), subtract a
-            given (d,) mean (a tensor, e.g. the training set's), or not (``False``).
-        dtype: dtype of the computation; ``None`` keeps the input's.
+            given (d,) mean (a tensor, e.g. the training set's), or not (``False``). For class
+            pairing the mean is subtracted from the class means.
+        dtype: dtype of a differentiable computation (inputs that require grad); ``None`` keeps
+            the input's. Without gradients every value is computed in float64, whatever the input.
         max_exact_size: largest matrix side to diagonalise.
-        method: for sample pairing, ``"exact"``; ``"stochastic"`` (the joint entropy by stochastic
-            Lanczos quadrature with a standard error, :mod:`interplay.functional.stochastic`;
-            not differentiable); or ``"auto"``: exact when ``min(n, d·min(C, d)) <=
-            max_exact_size``, else the estimator. Class pairing is always exact (C×C).
+        method: for sample pairing, ``"auto"`` (default): exact by the smallest eigenproblem that
+            fits ``max_exact_size`` (n×n, or (r·s)×(r·s) from per-class moments), else the
+            stochastic estimator; ``"exact"``: refuse what does not fit; ``"stochastic"``: the joint
+            entropy by stochastic Lanczos quadrature with a standard error
+            (:mod:`interplay.functional.stochastic`; not differentiable). Class pairing is
+            always exact (C×C). See :mod:`interplay.functional.joint_path`.
         tolerance: requested standard error of MIR for the estimator.
-        seed: seed of the estimator; equal seeds give equal results.
+        seed: seed of the estimator (an int in [0, 2**63)); equal seeds give equal results.
 
     Returns:
         An :class:`InterplayResult` with h_z, h_w, h_joint, mi, mir, hdr, n, num_classes and
         the method used (with standard errors and the seed for the estimator). With autograd
-        enabled on the inputs, an exact result is differentiable.
+        enabled on the inputs, the result is exact and differentiable.
 
     Raises:
         ValueError: mismatched shapes, non-finite values, zero rows, labels out of range or of a
-            single class; ``ExactSizeError`` when every exact path is too large.
+            single class; ``ExactSizeError`` when ``method="exact"`` (or a gradient) needs a
+            matrix larger than ``max_exact_size``.
 
     Example:
         >>> from interplay import simplex_etf, nc_reference
@@ -279,39 +324,26 @@ def interplay_metrics(
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)
     max_exact_size = check_max_exact_size(max_exact_size)
-    dt = resolve_dtype(features, dtype)
-    n, d = features.shape
-    num_classes = head_weight.shape[0]
+    method, tolerance, seed, dtype = check_method(method), check_tolerance(tolerance), check_seed(seed), check_dtype(dtype)
     differentiable = torch.is_grad_enabled() and (features.requires_grad or head_weight.requires_grad)
+    dt = resolve_dtype(features, dtype) if differentiable else torch.float64
+    n, num_classes = features.shape[0], head_weight.shape[0]
     counts = torch.bincount(labels, minlength=num_classes)  # (C,)
-    present = _present_classes(counts)
-    method = check_method(method)
-    exact = method == "exact" or (method == "auto" and min(n, d * min(present.numel(), d)) <= max_exact_size)
+    _present_classes(counts)
     centred = center is not False
     with full_precision(features):
         if pairing == "class":
             stats = interplay_update(features, labels, num_classes, pairing=pairing, center=False, dtype=dt)
-            return interplay_compute(stats, head_weight, pairing=pairing, center=centred, max_exact_size=max_exact_size)
+            return interplay_compute(stats, head_weight.to(dt), pairing=pairing, center=center, max_exact_size=max_exact_size)
         x = features.to(dt)  # (n, d)
         if centred:
             # A sample equal to the mean has no direction; refuse it rather than divide by zero.
             x = check_features(center_rows(x, center), "features after centring")
-        if not exact:
-            heads = normalize_rows(head_weight.detach().to(dt))  # (C, d)
-            return _estimated(normalize_rows(x.detach()), labels, heads, counts, num_classes, pairing, centred, tolerance, seed)
-        if not differentiable and n > d * present.numel():
-            stats = interplay_update(x, labels, num_classes, pairing=pairing, center=False, dtype=dt)
-            return interplay_compute(stats, head_weight, pairing=pairing, center=centred, max_exact_size=max_exact_size)
-        heads = normalize_rows(head_weight.to(dt))  # (C, d)
-        entropies, used = row_pair_entropies(normalize_rows(x), heads[labels], max_exact_size, names=("features", "head_weight"))
-    return _result(entropies, n, num_classes, pairing, centred, used)
+        z = normalize_rows(x)  # (n, d)
+        if differentiable:
+            heads = normalize_rows(head_weight.to(dt))  # (C, d)
+            return _differentiable(z, labels, heads, n, num_classes, method, max_exact_size, centred)
+        heads = normalize_rows(head_weight.detach().to(dt))  # (C, d)
+        return _sample_pairing(counts, None, heads, (z.detach(), labels), method, max_exact_size, tolerance, seed, centred)
 
 
-METHODS = ("auto", "exact", "stochastic")
-
-
-def check_method(method) -> str:
-    """Check ``method``: one of ``"auto"``, ``"exact"``, ``"stochastic"``."""
-    if method not in METHODS:
-        raise InterplayValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
-    return method

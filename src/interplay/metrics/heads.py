@@ -9,12 +9,18 @@ from interplay.validation import InterplayValueError
 
 __all__ = ["HeadsMetric"]
 
+_HEADS_KEY = "heads"
+
 
 class HeadsMetric(Metric):
     """Keeps the head matrix seen by ``update``; heads that change between updates are an error.
 
-    The heads are not a metric state: they are the same on every process (one model), and
-    statistics accumulated under different heads could not be combined into one number.
+    The heads are not a summed state: they are the same on every process (one model), and
+    statistics accumulated under different heads could not be combined into one number. They
+    travel with the states all the same: ``state_dict`` holds them where the states are persistent,
+    ``load_state_dict`` and ``merge_state`` restore them, so a fresh metric can compute.
+    ``forward`` follows the rules of ``update`` (changed heads are refused) and returns the
+    batch's own value, an undefined one where the batch alone has none (one class, one sample).
     """
 
     full_state_update = False
@@ -44,3 +50,47 @@ class HeadsMetric(Metric):
     def reset(self) -> None:
         super().reset()
         self._heads = None
+
+    def forward(self, *args, **kwargs):
+        """Add the batch to the state, as ``update`` does, and return the batch's own value.
+
+        torchmetrics' own forward resets the state to compute the batch value, which would forget
+        the heads (so changed heads would pass) and lose the state when the batch alone is undefined.
+        """
+        self.update(*args, **kwargs)
+        saved = {name: getattr(self, name) for name in self._defaults}
+        count, to_sync = self._update_count, self._to_sync
+        try:
+            Metric.reset(self)  # the states only: the heads stay, and equal this batch's
+            self._to_sync = self.dist_sync_on_step
+            self.update(*args, **kwargs)
+            value = self.compute()
+        except InterplayValueError as error:
+            value = self._undefined_value(error, *args, **kwargs)
+        finally:
+            for name, state in saved.items():
+                setattr(self, name, state)
+            self._update_count, self._to_sync, self._computed = count, to_sync, None
+        self._forward_cache = value
+        return value
+
+    def _undefined_value(self, error: InterplayValueError, *args, **kwargs):
+        """The value of a batch that has none on its own; by default the error is raised."""
+        raise error
+
+    def merge_state(self, incoming_state) -> None:
+        """Merge another metric's states (and adopt its heads when this one has none yet)."""
+        if isinstance(incoming_state, HeadsMetric) and incoming_state._heads is not None:
+            self._remember_heads(incoming_state._heads)
+        super().merge_state(incoming_state)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        if self._heads is not None and any(self._persistent.values()):
+            destination[prefix + _HEADS_KEY] = self._heads
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        heads = state_dict.pop(prefix + _HEADS_KEY, None)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if heads is not None:
+            self._heads = heads.detach().clone()

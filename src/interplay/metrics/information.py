@@ -10,19 +10,21 @@ from interplay.functional.interplay import (
     InterplayResult,
     InterplayStatistics,
     check_center,
-    check_method,
     interplay_compute,
-    interplay_metrics,
     interplay_update,
 )
+from interplay.functional.joint_path import check_method
 from interplay.metrics.heads import HeadsMetric
+from interplay.functional.gram import center_rows, normalize_rows
 from interplay.validation import (
     InterplayValueError,
     check_features,
     check_head_weight,
     check_labels,
+    check_max_exact_size,
     check_num_classes,
     check_pairing,
+    check_seed,
     check_tolerance,
 )
 
@@ -86,7 +88,7 @@ class InformationInterplay(HeadsMetric):
         pairing: str = "sample",
         center: bool | torch.Tensor = False,
         max_exact_size: int = MAX_EXACT_SIZE,
-        method: str = "exact",
+        method: str = "auto",
         tolerance: float = 0.005,
         seed: int = 0,
         storage: str = "auto",
@@ -105,9 +107,9 @@ class InformationInterplay(HeadsMetric):
                 "center=True with pairing='sample' needs the mean of all features before the first batch; "
                 "pass center=<(dim,) tensor of the mean> (e.g. from a first pass), or use center=False."
             )
-        self.max_exact_size = max_exact_size
+        self.max_exact_size = check_max_exact_size(max_exact_size)
         self.method, self.tolerance = check_method(method), check_tolerance(tolerance)
-        self.seed = check_num_classes(seed, "seed", minimum=0)
+        self.seed = check_seed(seed)
         self.memory_budget = check_num_classes(memory_budget, "memory_budget", minimum=1)
         self.skip_zero_rows = skip_zero_rows
         self.validate_args = validate_args
@@ -118,9 +120,12 @@ class InformationInterplay(HeadsMetric):
         self.storage = self._choose_storage(storage) if self.pairing == "sample" else None
         if self.storage == "moments":
             self.add_state("second", torch.zeros(c, d, d, dtype=torch.float64), dist_reduce_fx="sum")
-        elif self.storage == "features":
-            self.add_state("features", [], dist_reduce_fx="cat")
-            self.add_state("labels", [], dist_reduce_fx="cat")
+        if self.storage is not None:
+            # The normalised rows themselves: always for storage='features'; for 'moments' only while
+            # they fit the n×n exact path, which is then often the smaller eigenproblem.
+            self.add_state("rows", [], dist_reduce_fx="cat")
+            self.add_state("row_labels", [], dist_reduce_fx="cat")
+            self.add_state("rows_dropped", torch.zeros((), dtype=torch.int64), dist_reduce_fx="sum")
 
     def _choose_storage(self, storage: str) -> str:
         if storage not in STORAGES:
@@ -135,6 +140,18 @@ class InformationInterplay(HeadsMetric):
             return "moments" if moments <= self.memory_budget else "features"
         return storage
 
+    def _apply(self, fn, exclude_state=()):
+        # Module.to(dtype) would cast the float64 sums too; sums in float32 lose the small
+        # eigenvalues of the second moments. Devices move, the dtype stays.
+        this = super()._apply(fn, exclude_state)
+        for name, default in this._defaults.items():
+            if isinstance(default, torch.Tensor) and default.is_floating_point():
+                this._defaults[name] = default.double()
+                setattr(this, name, getattr(this, name).double())
+            elif isinstance(default, list):
+                setattr(this, name, [v.double() if v.is_floating_point() else v for v in getattr(this, name)])
+        return this
+
     def update(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> None:
         """Add a batch: features (n, d), labels (n,), head_weight (C, d) of the final linear layer."""
         if self.validate_args:
@@ -146,23 +163,33 @@ class InformationInterplay(HeadsMetric):
                     f"head_weight must have num_classes={self.num_classes} rows; got {head_weight.shape[0]}."
                 )
         self._remember_heads(head_weight)
+        labels = labels.long()
+        x = features.detach().double()  # (n, d)
         if self.skip_zero_rows:
-            keep = (features != 0).any(dim=1)  # (n,)
+            keep = (x != 0).any(dim=1)  # (n,)
             self.skipped += (~keep).sum()
-            features, labels = features[keep], labels[keep]
+            x, labels = x[keep], labels[keep]
+        if self.storage is not None and self.center is not False:
+            x = check_features(center_rows(x, self.center), "features after centring", min_samples=0)
+        n = int(self.counts.sum()) + x.shape[0]
         if self.storage == "features":
-            self._check_budget(int(self.counts.sum()) + features.shape[0])
-        pairing = "class" if self.storage == "features" else self.pairing
-        stats = interplay_update(
-            features.detach(), labels, self.num_classes, pairing=pairing, center=self.center, dtype=torch.float64
-        )
+            self._check_budget(n)
+        stats = interplay_update(x, labels, self.num_classes, pairing="class" if self.storage == "features" else self.pairing, center=False)
         self.counts += stats.counts
         self.sums += stats.sums
         if stats.second is not None:
             self.second += stats.second
-        if self.storage == "features":
-            self.features.append(features.detach().double())
-            self.labels.append(labels)
+        if self.storage is not None:
+            self._keep_rows(x, labels, n)
+
+    def _keep_rows(self, x: torch.Tensor, labels: torch.Tensor, n: int) -> None:
+        fits = n <= self.max_exact_size and 8 * (n * self.dim + self.num_classes * self.dim**2) <= self.memory_budget
+        if self.storage == "features" or (fits and int(self.rows_dropped) == 0):
+            self.rows.append(normalize_rows(x))
+            self.row_labels.append(labels)
+        elif int(self.rows_dropped) == 0:
+            self.rows, self.row_labels = [], []
+            self.rows_dropped += 1
 
     def _check_budget(self, n: int) -> None:
         if 8 * n * self.dim > self.memory_budget:
@@ -176,8 +203,11 @@ class InformationInterplay(HeadsMetric):
         """The result over every batch since the last ``reset()``, on all processes."""
         heads = self._heads_for_compute()
         options = {"max_exact_size": self.max_exact_size, "method": self.method, "tolerance": self.tolerance, "seed": self.seed}
-        if self.storage == "features":
-            features, labels = dim_zero_cat(self.features), dim_zero_cat(self.labels)
-            return interplay_metrics(features, labels, heads, center=self.center, **options)
+        rows = None
+        if self.storage is not None and int(self.rows_dropped) == 0 and len(self.rows) > 0:
+            rows = (dim_zero_cat(self.rows), dim_zero_cat(self.row_labels))
         stats = InterplayStatistics(self.counts, self.sums, getattr(self, "second", None))
-        return interplay_compute(stats, heads, pairing=self.pairing, center=self.center is not False, **options)
+        return interplay_compute(stats, heads, pairing=self.pairing, center=self.center, rows=rows, **options)
+
+    def _undefined_value(self, error: InterplayValueError, features, labels, head_weight) -> InterplayResult:
+        return InterplayResult.undefined(int(labels.shape[0]), self.num_classes, self.pairing, self.center is not False)
