@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.axes
 import pytest
 
@@ -56,3 +58,34 @@ def test_the_training_split_value_for_rho_is_drawn_dotted(draw, drawn, tmp_path)
 def test_no_rho_line_without_rho_records(draw, drawn, tmp_path):
     draw(records(with_rho=False), tmp_path)
     assert not shared_lines(drawn)
+
+
+def collapse_values(classes: int) -> tuple[float, float]:
+    """MIR and matrix entropy at neural collapse for C classes, from the closed form."""
+    c = classes
+    return 1 / (c - 1) + (c - 2) / (c - 1) * math.log(c - 2) / math.log(c - 1), math.log(c - 1)
+
+
+def test_overlaid_runs_of_different_class_counts_draw_each_collapse_value(tmp_path, monkeypatch):
+    levels = []
+    original = matplotlib.axes.Axes.axhline
+
+    def axhline(self, y=0, *args, **kwargs):
+        levels.append((self, y, kwargs.get("label")))
+        return original(self, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "axhline", axhline)
+    runs = {}
+    for classes in (10, 100):
+        mir_nc, h_nc = collapse_values(classes)
+        runs[f"c{classes}"] = [{"epoch": e, "split": s, "mir": 0.5, "h_z": 1.0, "h_w": 1.0, "mir_nc": mir_nc, "h_nc": h_nc}
+                               for e in range(2) for s in ("train", "test")]
+    plot_runs(runs, tmp_path)
+    levels = [(axis.get_title(), y, label) for axis, y, label in levels]  # titles are set after the lines
+    for classes in (10, 100):
+        mir_nc, h_nc = collapse_values(classes)
+        found = [(title, y, label) for title, y, label in levels if label and label.startswith(f"c{classes}: ")]
+        assert any("MIR" in title and y == pytest.approx(mir_nc, abs=1e-12) for title, y, _ in found), levels
+        assert any(title == "entropy of representations" and y == pytest.approx(h_nc, abs=1e-12) for title, y, _ in found), levels
+    # Values shared by every run (HDR, NC2-NC4 are 0 at collapse) stay one black line.
+    assert len([1 for title, y, _ in levels if "HDR" in title]) == 1

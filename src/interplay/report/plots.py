@@ -65,15 +65,28 @@ def _series(rows, split, column):
     return [p[0] for p in points], [p[1] for p in points]
 
 
-def _collapse_line(axis, rows, column) -> None:
-    """Draw and label the value of ``column`` at neural collapse, where it is known and visible."""
-    key, label = COLLAPSE.get(column, (None, None))
-    if label is None:
+def _collapse_value(rows, column) -> float | None:
+    """The value of ``column`` at neural collapse for the rows' class count, where it is known."""
+    key, _ = COLLAPSE.get(column, (None, None))
+    if key is None or isinstance(key, float):
+        return key
+    return next((r[key] for r in rows if r.get(key) is not None), None)
+
+
+def _collapse_lines(axis, runs, column) -> None:
+    """Draw and label the value of ``column`` at neural collapse: one black line where every run
+    shares it, else one line per run in its colour (runs of different class counts)."""
+    label = COLLAPSE.get(column, (None, None))[1]
+    values = {run: _collapse_value(rows, column) for run, rows in runs.items()}
+    known = {run: value for run, value in values.items() if value is not None}
+    if len(set(known.values())) == 1:
+        value = next(iter(known.values()))
+        axis.axhline(value, color="black", linestyle=":", linewidth=1.4, label=f"{label} = {value:.4g}" if value else label)
         return
-    value = key if isinstance(key, float) else next((r[key] for r in rows if r.get(key) is not None), None)
-    if value is None:
-        return
-    axis.axhline(value, color="black", linestyle=":", linewidth=1.4, label=f"{label} = {value:.4g}" if value else label)
+    for i, (run, value) in enumerate(values.items()):
+        if value is not None:
+            axis.axhline(value, color=split_colors(i, several=True)["test"], linestyle=":", linewidth=1.4,
+                         label=f"{run}: {label} = {value:.4g}")
 
 
 def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
@@ -106,7 +119,7 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
                     if x:
                         axis.plot(x, y, ":", color=colors["train"], linewidth=1.6,
                                   label=f"{prefix}at collapse for the train means' cosine ρ")
-                _collapse_line(axis, next(iter(runs.values())), column)
+                _collapse_lines(axis, runs, column)
                 if log and all(v is None or v > 0 for rows in runs.values() for v in (r.get(column) for r in rows)):
                     axis.set_yscale("log")
                 axis.set_title(TITLES[column])
