@@ -37,34 +37,36 @@ def _blocks(c: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, c))
 
 
-def _off_diagonal(block: slice, c: int, device: torch.device) -> torch.Tensor:
-    rows = torch.arange(block.start, block.stop, device=device)  # (b,)
-    return rows[:, None] != torch.arange(c, device=device)  # (b, C)
-
-
-def pair_statistics(c: int, values: Callable[[slice], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and population variance of ``values(rows)`` (b, C) over the pairs c ≠ c', merged block by block.
+def pair_statistics(
+    c: int, values: Callable[[slice], tuple[torch.Tensor, ...]]
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Mean and population variance over the pairs c ≠ c' of each (b, C) matrix that ``values(rows)``
+    gives for a block of rows, merged block by block (Chan et al.'s update).
 
     Example:
         >>> x = torch.tensor([0.0, 1.0, 3.0], dtype=torch.float64)
-        >>> mean, var = pair_statistics(3, lambda rows: (x[rows, None] - x).abs())
+        >>> [(mean, var)] = pair_statistics(3, lambda rows: ((x[rows, None] - x).abs(),))
         >>> round(float(mean), 6), round(float(var), 6)
         (2.0, 0.666667)
     """
-    count, mean, m2 = 0, None, None
+    merged: list[tuple[int, torch.Tensor, torch.Tensor]] = []
     for block in _blocks(c):
-        v = values(block)
-        v = v[_off_diagonal(block, c, v.device)]  # (b·C − b,)
-        n, m = v.numel(), v.mean()
-        s = (v - m).square().sum()
-        if mean is None:
-            count, mean, m2 = n, m, s
-            continue
-        delta, total = m - mean, count + n
-        mean = mean + delta * (n / total)
-        m2 = m2 + s + delta.square() * (count * n / total)
-        count = total
-    return mean, m2 / count
+        b = block.stop - block.start
+        for i, v in enumerate(values(block)):
+            on = torch.arange(b, device=v.device)
+            # Zeroing the diagonal in place (its entries may be infinite) and correcting the sums
+            # for it avoids copying the off-diagonal entries out.
+            v[on, on + block.start] = 0
+            n = b * (c - 1)
+            m = v.sum() / n
+            s = (v - m).square().sum() - b * m.square()
+            if i == len(merged):
+                merged.append((n, m, s))
+                continue
+            count, mean, m2 = merged[i]
+            delta, total = m - mean, count + n
+            merged[i] = (total, mean + delta * (n / total), m2 + s + delta.square() * (count * n / total))
+    return [(mean, (m2 / count).clamp_min(0)) for count, mean, m2 in merged]
 
 
 def nc2_statistics(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -75,15 +77,19 @@ def nc2_statistics(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torc
     c = rows.shape[0]
     norms = torch.linalg.vector_norm(rows, dim=1)  # (C,)
     unit = normalize_rows(rows)  # (C, d)
-    _, angular = pair_statistics(c, lambda b: unit[b] @ unit.mT)
-    max_angle, _ = pair_statistics(c, lambda b: (unit[b] @ unit.mT + 1.0 / (c - 1)).abs())
+
+    def cosines(b: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        cos = unit[b] @ unit.mT  # (b, C)
+        return cos, (cos + 1.0 / (c - 1)).abs()
+
+    (_, angular), (max_angle, _) = pair_statistics(c, cosines)
     scale = torch.linalg.matrix_norm(rows.mT @ rows if rows.shape[1] < c else rows @ rows.mT)  # ‖M Mᵀ‖_F
     off, diag = -1.0 / (c * math.sqrt(c - 1)), 1.0 / math.sqrt(c - 1)
     squared = rows.new_zeros(())
     for block in _blocks(c):
         diff = rows[block] @ rows.mT / scale - off  # (b, C)
-        on = torch.arange(block.start, block.stop, device=rows.device)
-        diff[on - block.start, on] -= diag
+        on = torch.arange(block.stop - block.start, device=rows.device)
+        diff[on, on + block.start] -= diag
         squared = squared + diff.square().sum()
     return norms.std(correction=0) / norms.mean(), angular.sqrt(), max_angle, squared.sqrt()
 
@@ -100,9 +106,9 @@ def cdnv(means: torch.Tensor, variances: torch.Tensor) -> torch.Tensor:
 
     def ratio(b: slice) -> torch.Tensor:
         dist = (sq[b, None] + sq - 2 * centred[b] @ centred.mT).clamp_min(0)  # (b, C)
-        return (variances[b, None] + variances) / (2 * dist)
+        return ((variances[b, None] + variances) / (2 * dist),)
 
-    return pair_statistics(means.shape[0], ratio)[0]
+    return pair_statistics(means.shape[0], ratio)[0][0]
 
 
 def hyperspherical_uniformity(centred: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -110,11 +116,11 @@ def hyperspherical_uniformity(centred: torch.Tensor) -> dict[str, torch.Tensor]:
     unit = normalize_rows(centred)  # (C, d)
     s = unit.shape[1] - 2
 
-    def distance(b: slice) -> torch.Tensor:
-        return (2 - 2 * unit[b] @ unit.mT).clamp_min(0).sqrt()  # (b, C)
+    def kernels(b: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        distance = (2 - 2 * unit[b] @ unit.mT).clamp_min(0).sqrt()  # (b, C)
+        return -distance.log(), math.copysign(1.0, s) * distance.pow(-s)
 
-    log_mean, log_var = pair_statistics(unit.shape[0], lambda b: -distance(b).log())
-    riesz_mean, riesz_var = pair_statistics(unit.shape[0], lambda b: math.copysign(1.0, s) * distance(b).pow(-s))
+    (log_mean, log_var), (riesz_mean, riesz_var) = pair_statistics(unit.shape[0], kernels)
     return {"log_mean": log_mean, "log_var": log_var, "riesz_mean": riesz_mean, "riesz_var": riesz_var}
 
 
