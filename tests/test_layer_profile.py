@@ -343,3 +343,23 @@ def test_table_csv_and_plots(tmp_path, generator):
     assert [p.name for p in figures] == ["layer_quantities.png", "layer_similarity.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in figures)
     assert isinstance(result, LayerProfile)
+
+
+def test_dict_inputs_tuple_outputs_and_dict_logits(generator):
+    class Block(nn.Module):
+        def forward(self, x):
+            return torch.tanh(x), None  # as transformer blocks return (hidden, attention)
+
+    class Wrapped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.block, self.head = Block(), nn.Linear(3, 2)
+
+        def forward(self, pixel_values):
+            return {"logits": self.head(self.block(pixel_values)[0])}
+
+    x = torch.randn(10, 3, generator=generator)
+    loader = [{"x": x[:6], "y": torch.arange(6) % 2}, {"x": x[6:], "y": torch.arange(4) % 2}]
+    result = profile(Wrapped(), loader, batch_fn=lambda b: ({"pixel_values": b["x"]}, b["y"]))
+    assert result.layers == ["block", "head:input"] and result.head == "head"
+    assert result.values["entropy"][0].item() == pytest.approx(reference.entropy_of(reference.cosine_gram(torch.tanh(x))), abs=1e-9)

@@ -271,18 +271,9 @@ def capture(
                         f"batch {index} {'has no' if labels is None else 'has'} labels, unlike the first batch; "
                         "every batch must be (inputs, labels), or every batch inputs alone."
                     )
-                rows = []
-                for tap in taps:
-                    calls = hooks.calls[tap.name]
-                    if len(calls) != 1:
-                        raise InterplayValueError(
-                            f"layer {tap.name!r} ran {len(calls)} times in batch {index} but once in the first; "
-                            "a layer profile reads layers that run once per batch."
-                        )
-                    rows.append(flatten_output(calls[0][0], tap.name, batch_size, pool=pool, tokens=tokens))
+                rows = [_stored(flatten_output(call, tap.name, batch_size, pool=pool, tokens=tokens))
+                        for tap, call in zip(taps, _one_call_each(hooks, taps, index))]
                 rows, labels = _select_tokens(rows, labels, batch_size, tokens, ignore_index)
-                rows = [r.detach().to(torch.float32) if r.dtype in (torch.float16, torch.bfloat16) or not r.is_floating_point()
-                        else r.detach() for r in rows]
                 if reservoir is None:
                     reservoir = _Reservoir(_capacity(rows, taps, max_samples, memory_budget), seed)
                 if rows[0].shape[0]:
@@ -301,6 +292,24 @@ def capture(
             "their stream positions are in LayerProfile.samples."
         )
     return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes)
+
+
+def _one_call_each(hooks: _Hooks, taps: list[Tap], index: int) -> list:
+    """What each tap read in this batch, which must be once, as in the first batch."""
+    for tap in taps:
+        runs = len(hooks.calls[tap.name])
+        if runs != 1:
+            raise InterplayValueError(
+                f"layer {tap.name!r} ran {runs} times in batch {index} but once in the first; "
+                "a layer profile reads layers that run once per batch."
+            )
+    return [hooks.calls[tap.name][0][0] for tap in taps]
+
+
+def _stored(rows: torch.Tensor) -> torch.Tensor:
+    """Rows detached, in at least float32 (half precision cannot resolve the spectra anyway)."""
+    rows = rows.detach()
+    return rows.float() if rows.dtype in (torch.float16, torch.bfloat16) or not rows.is_floating_point() else rows
 
 
 def _select_tokens(rows, labels, batch_size, tokens, ignore_index):
