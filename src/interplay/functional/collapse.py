@@ -357,4 +357,5 @@ def neural_collapse(
         u = x - means[local]  # (n', d)
         per_class = x.new_zeros(kept.numel()).index_add(0, local, ((u @ pinv) * u).sum(1))  # (k,)
         result.nc1_per_class = per_class / (moments.counts.to(dt) * kept.numel())
+        result.n = int(counts.sum())  # samples seen, including those of classes left out
         return result
