@@ -210,6 +210,12 @@ def test_conv_maps_pool_or_flatten(generator):
     assert pooled.values["entropy"][0].item() == pytest.approx(reference.entropy_of(reference.cosine_gram(maps.mean((2, 3)))), abs=1e-9)
     assert flat.values["entropy"][0].item() == pytest.approx(reference.entropy_of(reference.cosine_gram(maps.flatten(1))), abs=1e-9)
     assert flat.values["nc1"][0].item() == pytest.approx(nc1(maps.flatten(1).double().numpy(), np.arange(10) % 2), rel=1e-7)
+    # Both layers are wider (27) than the 10 samples: every quantity comes from 10 coordinates with the same Gram.
+    both = profile(model, [(x, torch.arange(10) % 2)], layers=["0", "1"], head=False, pool="flatten")
+    with torch.no_grad():
+        conv = model[0](x).flatten(1)
+    assert both.cka[0, 1].item() == pytest.approx(plain_cka(conv, maps.flatten(1)), abs=1e-9)
+    assert both.mutual_information[0, 1].item() == pytest.approx(reference.entropies(conv, maps.flatten(1))["mi"], abs=1e-9)
 
 
 @pytest.mark.parametrize("tokens", ["mean", "first", "last"])

@@ -8,8 +8,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given
 
 import reference
+from strategies import paired_features
 from interplay.functional.entropy import matrix_entropy
 from interplay.functional.similarity import effective_rank, linear_cka, renyi_entropy
 
@@ -67,6 +69,16 @@ def test_unbiased_hsic_is_the_u_statistic_over_distinct_quadruples(generator):
 
     expected = u_statistic(x.numpy(), y.numpy()) / math.sqrt(u_statistic(x.numpy(), x.numpy()) * u_statistic(y.numpy(), y.numpy()))
     assert linear_cka(x, y, unbiased=True).item() == pytest.approx(expected, abs=1e-12)
+
+
+@given(paired_features(max_n=10, max_d=5))
+def test_cka_lies_in_unit_interval_and_matches_plain_formula(pair):
+    x, y = pair
+    spread = [float(np.square(a - a.mean(axis=0)).sum() / np.square(a).sum()) for a in (x, y)]
+    assume(min(spread) > 1e-6)
+    value = linear_cka(torch.as_tensor(x), torch.as_tensor(y)).item()
+    assert -1e-12 <= value <= 1 + 1e-12
+    assert value == pytest.approx(plain_cka(x, y), abs=1e-8)
 
 
 @pytest.mark.parametrize("unbiased", [False, True])

@@ -118,7 +118,7 @@ def linear_cka(x, y, *, unbiased: bool = False, dtype: torch.dtype | None = torc
                     f"unbiased linear CKA is undefined for these {x.shape[0]} samples: HSIC({name}, {name}) = "
                     f"{float(value):.3g} is not positive. Use more samples or unbiased=False."
                 )
-        return _hsic(x, y, unbiased) / torch.sqrt(xx * yy)
+        return _hsic(x, y, unbiased) / (torch.sqrt(xx) * torch.sqrt(yy))
 
 
 def check_alpha(alpha) -> float:

@@ -143,6 +143,7 @@ def profile(
         max_samples: cap on the kept samples (``None``: only the memory budget caps them).
         memory_budget: bytes for the kept features.
         seed: seed of the subsample.
+        batch_fn: maps a batch to ``(inputs, labels)`` or ``(inputs, None)``, e.g. for dict batches.
         ignore_index: the label of tokens left out with ``tokens="all"``.
         max_exact_size: largest matrix side diagonalised.
 

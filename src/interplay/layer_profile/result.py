@@ -27,7 +27,9 @@ class LayerProfile:
     and ``counts[q]`` the samples each value used; ``cka`` and ``mutual_information`` are
     (L, L) (or ``None`` when not asked for), ``pair_counts`` the samples each MI entry used.
     ``samples`` (m,) are the stream positions of the kept samples among the ``seen`` the loader
-    gave (all of them when m == seen). A NaN value has its reason in ``notes``.
+    gave (all of them when m == seen; with ``tokens="all"`` the samples are the tokens not labelled
+    ``ignore_index``). A NaN value has its reason in ``notes``. The separation fit runs over the
+    layers as profiled: a head input equal to the last block's output counts as one more layer.
     """
 
     layers: list[str]
