@@ -19,7 +19,7 @@ from interplay.functional.similarity import check_alpha
 from interplay.heads import find_head, head_weight
 from interplay.layer_profile.capture import capture
 from interplay.layer_profile.layers import choose_layers
-from interplay.layer_profile.plot import plot
+from interplay.layer_profile.figures import plot
 from interplay.layer_profile.quantities import (
     LAYER_QUANTITIES,
     PAIR_QUANTITIES,
