@@ -58,7 +58,8 @@ class HeadsMetric(Metric):
         the heads (so changed heads would pass) and lose the state when the batch alone is undefined.
         """
         self.update(*args, **kwargs)
-        saved = {name: getattr(self, name) for name in self._defaults}
+        # Copies of the list states: torchmetrics' reset empties lists in place.
+        saved = {name: list(state) if isinstance(state, list) else state for name, state in self.metric_state.items()}
         count, to_sync = self._update_count, self._to_sync
         try:
             Metric.reset(self)  # the states only: the heads stay, and equal this batch's
