@@ -224,3 +224,16 @@ def test_a_dead_layer_is_named_as_the_cause(generator, center):
         probe(model, [(x, y)], center=center)
     result = probe(model, [(x, y)], center=center, undefined="nan")
     assert torch.isnan(result.information.mir) and "dead units" in result.warnings[0]
+
+
+
+def test_a_live_sample_at_the_live_mean_makes_the_centred_metrics_undefined_without_stopping():
+    # The live rows' mean is (11, 11), which the third sample sits on; the dead rows do not move it.
+    x = torch.tensor([[12.0, 10.0], [10.0, 12.0], [11.0, 11.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([0, 1, 1, 0, 1])
+    model = nn.Sequential(nn.Identity(), nn.Linear(2, 2)).double()
+    with pytest.raises(ValueError, match="features after centring must not contain all-zero rows"):
+        probe(model, [(x, y)], center=True)
+    result = probe(model, [(x, y)], center=True, undefined="nan")
+    assert torch.isnan(result.information.mir) and "features after centring" in result.warnings[0]
+    assert result.n == 5 and result.accuracy == pytest.approx(float((model(x).argmax(1) == y).double().mean()))

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from interplay.functional.closed_form import mean_cosine, reference_at_cosine
-from interplay.functional.collapse import NeuralCollapseResult, class_means_of
+from interplay.functional.collapse import NeuralCollapseResult
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.gram import resolve_dtype
 from interplay.functional.interplay import InterplayResult
@@ -27,7 +27,7 @@ __all__ = ["probe", "find_head", "ProbeResult", "tap_features"]
 class ProbeResult:
     """Loss, accuracy, information metrics and neural collapse of a model on some data.
 
-    ``class_means`` (C, d) are the data's class means, e.g. for NC4 on a test set;
+    ``class_means`` (C, d) are the data's class means (NaN for a class it lacks), e.g. for NC4 on a test set;
     ``mean`` (d,) is its mean representation; both count every sample, as neural collapse does. ``estimate`` says how the information metrics
     were computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
     ``information``), or ``"undefined"``. ``warnings`` says why any metric is NaN (only with
@@ -64,9 +64,10 @@ class ProbeResult:
 
 
 def _means(metric: NeuralCollapse) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class means (C, d) and mean (d,) of the data seen by ``metric`` on all processes."""
+    """Class means (C, d), NaN for a class without samples, and mean (d,) of the data seen by
+    ``metric`` on all processes."""
     with metric.sync_context():
-        return class_means_of(metric.counts, metric.sums), metric.sums.sum(0) / metric.counts.sum()
+        return metric.sums / metric.counts[:, None].to(metric.sums.dtype), metric.sums.sum(0) / metric.counts.sum()
 
 
 def _live_mean(metric: NeuralCollapse, live_rows: int) -> torch.Tensor:
@@ -210,7 +211,8 @@ def probe(
             when ``class_means`` is not given.
         head: the final layer or its name; found automatically when ``None``.
         pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
-        class_means: (C, d) centres for NC4.
+        class_means: (C, d) centres for NC4; with a NaN row (a class absent from the data that
+            gave them) NC4 is ``None``.
         method, tolerance, seed: as in :func:`interplay.interplay_metrics`; with the default
             ``"auto"`` the information metric chooses, by the rule of
             :func:`interplay.interplay_metrics`, between the exact path within ``max_exact_size``
@@ -270,13 +272,16 @@ def probe(
             num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, method=method,
             tolerance=tolerance, seed=seed, storage=storage, memory_budget=memory_budget, skip_zero_rows=True,
         )
-        collapse = NeuralCollapse(num_classes, dim, class_means=class_means.double())
+        # A class absent from the data that gave the means has no centre: then there is no NC4.
+        centres = class_means.double() if bool(torch.isfinite(class_means).all()) else None
+        collapse = NeuralCollapse(num_classes, dim, class_means=centres)
         info, collapse = info.to(device), collapse.to(device)
-        loss_sum, correct, len_seen = 0.0, 0, 0
+        loss_sum, correct, len_seen, refused = 0.0, 0, 0, []
         for features, outputs, logits, labels in batches if batches is not None else reader:
             len_seen += labels.shape[0]
             collapse.update(features, labels, weight, logits=outputs)
-            info.update(features, labels, weight)
+            if not refused:  # e.g. a sample at the mean, which has no direction once centred
+                _or_undefined(lambda: info.update(features, labels, weight), undefined, refused, None)  # noqa: B023
             loss_sum += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
             correct += int((logits.argmax(1) == labels).sum())
     finally:
@@ -287,6 +292,8 @@ def probe(
     warnings: list[str] = []
 
     def information_now() -> tuple[InterplayResult, str]:
+        if int(all_sum(torch.tensor(len(refused), device=device))):
+            raise InterplayValueError(refused[0] if refused else "the information metric refused a batch of another process.")
         _check_live(info)
         result = info.compute()
         return result, "stochastic" if result.method == "stochastic" else "exact"

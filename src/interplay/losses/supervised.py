@@ -76,7 +76,8 @@ class InterplayLoss(nn.Module):
 
     The loss survives any batch a network produces: all-zero representations (dead units) are
     masked out of every Gram and, with ``center=True``, out of the mean (exactly as if the
-    samples were dropped; they get zero gradient), a batch whose live
+    samples were dropped; they get zero gradient; so is a sample exactly at the mean, which
+    has no direction once centred), a batch whose live
     samples hold a single class, or whose Gram is rank-one, has no defined ratio and gives 0 with
     zero, finite gradients, and a float32 eigen-solve that fails to converge is repeated in
     float64. Half-precision features (``torch.autocast``) are computed in float32 with autocast
@@ -144,12 +145,13 @@ class InterplayLoss(nn.Module):
         heads = head_weight.detach() if self.detach_heads else head_weight
         with full_precision(features):
             x = features.to(dtype)  # (n, d)
+            # Dead rows are dropped samples: they move neither the mean nor the Grams, and the mask
+            # also keeps the gradient of a direction they do not have from reaching them.
+            alive = (x != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
             if self.center:
-                # Dead rows are dropped samples: they move neither the mean nor, after it, the Grams.
-                live = (x != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
-                x = (x - (x * live).sum(0, keepdim=True) / live.sum().clamp_min(1)) * live
-            z = normalize_rows(x, zero_rows=True)  # (n, d)
-            alive = (z != 0).any(dim=1, keepdim=True).to(dtype)  # (n, 1)
+                x = x - (x * alive).sum(0, keepdim=True) / alive.sum().clamp_min(1)
+                alive = alive * (x != 0).any(dim=1, keepdim=True)
+            z = normalize_rows(x * alive, zero_rows=True)  # (n, d)
             w = normalize_rows(heads.to(dtype))[labels] * alive  # (n, d)
             e, _ = row_pair_entropies(z, w, self.max_exact_size, check=False, total=alive.sum().clamp_min(1))
             # One live class, or a rank-one Gram: the ratios are 0/0. They are taken of stand-in
