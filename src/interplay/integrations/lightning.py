@@ -33,10 +33,15 @@ import torch
 from torch import nn
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.heads import model_logits
-from interplay.integrations.recording import EvaluationRecorder, UndefinedWarnings, check_options, flat_values, labels_of
-from interplay.probing import _Reader, find_head
-from interplay.validation import InterplayTypeError, InterplayValueError, check_num_classes
+from interplay.integrations.recording import (
+    EvaluationRecorder,
+    HeadReader,
+    UndefinedWarnings,
+    check_options,
+    flat_values,
+    labels_of,
+)
+from interplay.validation import InterplayValueError, check_num_classes
 
 try:
     import lightning.pytorch as pl
@@ -107,7 +112,7 @@ class InterplayCallback(pl.Callback):
         self._class_means: torch.Tensor | None = None
         self._no_centres: str | None = None
         self._pending: dict[str, float] = {}
-        self._reader: _Reader | None = None
+        self._reader: HeadReader | None = None
         self._calls: list[tuple[torch.Tensor, torch.Tensor]] = []  # (input, output) of each head call
         self._outputs: list = []  # the module's forward outputs
         self._hooks = ExitStack()
@@ -142,10 +147,8 @@ class InterplayCallback(pl.Callback):
         self._split, self._recorders = None, {}
 
     def _start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, split: str, batches: list) -> None:
-        automatic = self.head is None
-        head = find_head(pl_module, self.head)
-        self._reader = _Reader(pl_module, head, None, pl_module.device, batch_fn=None, per_token=self.per_token,
-                               ignore_index=self.ignore_index, automatic=automatic)
+        self._reader = HeadReader(pl_module, self.head, per_token=self.per_token, ignore_index=self.ignore_index)
+        head = self._reader.head
         self._hooks.callback(head.register_forward_hook(lambda _m, inputs, output: self._calls.append((inputs[0], output))).remove)
         self._hooks.callback(pl_module.register_forward_hook(lambda _m, _inputs, output: self._outputs.append(output)).remove)
         self._calls.clear()
@@ -177,23 +180,10 @@ class InterplayCallback(pl.Callback):
 
     def _rows(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The representations (m, d) and labels (m,) of the head calls since the last batch."""
-        calls, outputs = list(self._calls), list(self._outputs)
+        calls, output = list(self._calls), self._outputs[-1] if self._outputs else None
         self._calls.clear()
         self._outputs.clear()
-        if not calls:
-            raise InterplayValueError(
-                "the classification head did not run during this evaluation step; pass head=<the module whose "
-                "input is the representation> to InterplayCallback."
-            )
-        logits = calls[0][1]
-        if self._reader.automatic and not self._reader.checked and outputs:
-            # The guessed head stands only if its output is the module's forward output, as in probe.
-            try:
-                logits = model_logits(outputs[-1])
-            except InterplayTypeError:
-                raise self._reader._cannot_tell(f"cannot be compared with the module's output ({type(outputs[-1]).__name__})") from None
-        features, _, _, labels = self._reader._flatten(calls, logits, labels.to(calls[0][0].device))
-        return features, labels
+        return self._reader.rows(calls, output, labels)
 
     def _batch(self, batch, dataloader_idx: int) -> None:
         if self._split is None:

@@ -22,12 +22,13 @@ from interplay.functional.closed_form import entropy_at_collapse, mir_at_collaps
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of, count_mismatches
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
-from interplay.heads import head_weight
+from interplay.heads import head_weight, model_logits
 from interplay.metrics import InformationInterplay, NeuralCollapse
+from interplay.probing import _Reader, find_head
 from interplay.training.distributed import all_sum
-from interplay.validation import InterplayValueError, check_max_exact_size, check_pairing
+from interplay.validation import InterplayTypeError, InterplayValueError, check_max_exact_size, check_pairing
 
-__all__ = ["EvaluationRecorder", "UndefinedWarnings", "check_options", "flat_values", "labels_of"]
+__all__ = ["EvaluationRecorder", "HeadReader", "UndefinedWarnings", "check_options", "flat_values", "labels_of"]
 
 _INFORMATION_KEYS = ("h_z", "h_w", "h_joint", "mi", "mir", "hdr")
 _ERROR_KEYS = ("h_joint", "mi", "mir", "hdr")
@@ -93,6 +94,48 @@ def flat_values(values: dict[str, torch.Tensor | float | None], prefix: str, suf
         {'interplay/val/mir': 0.5}
     """
     return {f"{prefix}/{k}{suffix}": float(v) for k, v in values.items() if v is not None}
+
+
+class HeadReader:
+    """Turns the head calls of one evaluation step into representations (m, d) and labels (m,).
+
+    The callbacks record each call's input and output with forward hooks; this applies the
+    checks of :func:`interplay.probe` to them: a guessed head (``head=None``) stands only if its
+    output is the model's logits, the head runs once per step, and a per-token head's (B, T, d)
+    input becomes one sample per token whose label is not ``ignore_index``.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        >>> reader = HeadReader(model, None)
+        >>> x = torch.randn(5, 4)
+        >>> calls = [(model[1](model[0](x)), model(x))]
+        >>> features, labels = reader.rows(calls, calls[0][1], torch.arange(5) % 3)
+        >>> tuple(features.shape), reader.head is model[2]
+        ((5, 8), True)
+    """
+
+    def __init__(self, model: nn.Module, head: nn.Module | str | None, *, per_token: bool = False,
+                 ignore_index: int = -100) -> None:
+        self.head = find_head(model, head)
+        self._reader = _Reader(model, self.head, None, None, batch_fn=None, per_token=per_token,
+                               ignore_index=ignore_index, automatic=head is None)
+
+    def rows(self, calls: list[tuple[torch.Tensor, torch.Tensor]], output, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``calls``: (input, output) of each head call in the step; ``output``: the model's output
+        in that step, or ``None`` where the step did not call the model itself."""
+        if not calls:
+            raise InterplayValueError(
+                "the classification head did not run during this evaluation step; pass head=<the module whose "
+                "input is the representation> to InterplayCallback."
+            )
+        logits = calls[0][1]
+        if self._reader.automatic and not self._reader.checked and output is not None:
+            try:
+                logits = model_logits(output)
+            except InterplayTypeError:
+                raise self._reader._cannot_tell(f"cannot be compared with the model's output ({type(output).__name__})") from None
+        features, _, _, labels = self._reader._flatten(calls, logits, labels.to(calls[0][0].device))
+        return features, labels
 
 
 class UndefinedWarnings:
