@@ -21,9 +21,9 @@ from interplay.losses import InterplayLoss
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
 from interplay.training.distributed import Context, resolve_device
-from interplay.validation import InterplayValueError
+from interplay.validation import ExactSizeError, InterplayValueError
 
-__all__ = ["Session", "TensorBatches", "lr_factor", "MIN_SAMPLES_PER_CLASS"]
+__all__ = ["Session", "TensorBatches", "exact_side", "lr_factor", "MIN_SAMPLES_PER_CLASS"]
 
 # Fewer samples per class than this make MIR and HDR estimates meaningless (five samples of ten
 # classes give MIR 0.99, above its value at collapse).
@@ -83,6 +83,40 @@ def _check_evaluation_sizes(config: TrainConfig, train_set: ImageDataset) -> Non
         )
 
 
+def exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
+    """Side of the smallest exact eigenproblem of MIR and HDR over ``n`` samples of ``dim``-dimensional
+    features of full rank and ``num_classes`` heads.
+
+    Class pairing diagonalises C×C Grams. Sample pairing takes the n×n Gram or the class blocks of
+    side d·min(C, d), whichever is smaller: the rule of ``method="auto"``. Lower-rank features
+    (near collapse) may shrink the blocks, never beyond this bound.
+
+    Example:
+        >>> exact_side(359, 32, 10, "sample"), exact_side(100, 32, 10, "sample"), exact_side(359, 32, 10, "class")
+        (320, 100, 10)
+    """
+    if pairing == "class":
+        return min(num_classes, dim * dim)
+    return min(n, dim * min(num_classes, dim))
+
+
+def _check_exact_sizes(config: TrainConfig, sizes: dict[str, int], dim: int, num_classes: int) -> None:
+    """Refuse, before training, an exact computation that cannot fit ``max_exact_size``: it would
+    record NaN at every evaluation. Class pairing has no estimator, so it is always exact."""
+    for split, n in sizes.items():
+        side = exact_side(n, dim, num_classes, config.pairing)
+        if side <= config.max_exact_size or (config.pairing == "sample" and config.method != "exact"):
+            continue
+        name = {"train": "training", "test": "test"}[split]
+        instead = "" if config.pairing == "class" else (
+            ", or --method auto to estimate MIR beyond it (with a standard error in the se_* columns)")
+        raise ExactSizeError(
+            f"the exact MIR and HDR of the {name} split ({n} samples, {dim}-dimensional features, {num_classes} classes, "
+            f"{config.pairing} pairing) need an eigenproblem of side {side} > max_exact_size={config.max_exact_size}; "
+            f"pass --max-exact-size {side}{instead}."
+        )
+
+
 @dataclass
 class Session:
     """Data, model and optimiser of one run; build it with :meth:`create`."""
@@ -117,6 +151,8 @@ class Session:
         model = build_model(config.model, tuple(images["train"].shape[1:]), train_set.num_classes, width=config.width or None)
         model = model.to(device)
         session = cls(config, train_set, test_set, images, model, _optimizer(config, model), device, context)
+        sizes = {split: len(indices) for split, indices in session.evaluation_indices().items()}
+        _check_exact_sizes(config, sizes, model.head.in_features, train_set.num_classes)
         return session
 
     @property
@@ -170,20 +206,27 @@ class Session:
         computed (e.g. MIR of a rank-one Gram) is NaN, and ``ProbeResult.warnings`` says why.
         """
         config, model = self.config, model or self.model
-        order = torch.randperm(len(self.train_set.labels), generator=torch.Generator().manual_seed(config.seed))
-        indices = {"train": order[: config.train_eval_samples or None], "test": torch.arange(len(self.test_set.labels))}
+        indices = self.evaluation_indices()
         labels = {"train": self.train_set.labels, "test": self.test_set.labels}
         results, class_means = {}, None
         dim = self.model.head.in_features
         for split in ("train", "test"):
             loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
-            # Few samples: keeping them gives the n×n Gram, the smaller exact path.
-            storage = "features" if len(indices[split]) <= dim * min(dim, self.num_classes) else "auto"
+            # Where the n×n Gram is the smaller exact path, keep the features for it: 8·n·d bytes, never
+            # more than the 8·C·d² of the class moments that the metric's own storage="auto" would keep.
+            # Otherwise the metric decides (moments within its memory budget, else the features).
+            n = len(indices[split])
+            storage = "features" if exact_side(n, dim, self.num_classes, "sample") == n else "auto"
             results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
                                    max_exact_size=config.max_exact_size, method=config.method, tolerance=config.tolerance,
                                    seed=config.seed, storage=storage, undefined="nan")
             class_means = results["train"].class_means
         return results
+
+    def evaluation_indices(self) -> dict[str, torch.Tensor]:
+        """The samples every evaluation reads: the seeded training subset and the whole test set."""
+        order = torch.randperm(len(self.train_set.labels), generator=torch.Generator().manual_seed(self.config.seed))
+        return {"train": order[: self.config.train_eval_samples or None], "test": torch.arange(len(self.test_set.labels))}
 
     def reference(self) -> dict[str, float]:
         """MIR and entropy at neural collapse for the class count (empty for two classes)."""
