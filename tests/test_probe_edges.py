@@ -237,3 +237,18 @@ def test_a_live_sample_at_the_live_mean_makes_the_centred_metrics_undefined_with
     result = probe(model, [(x, y)], center=True, undefined="nan")
     assert torch.isnan(result.information.mir) and "features after centring" in result.warnings[0]
     assert result.n == 5 and result.accuracy == pytest.approx(float((model(x).argmax(1) == y).double().mean()))
+
+
+def test_data_without_a_class_is_measured(generator):
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 4))
+    x, y = data(generator)
+    y[y == 2] = 3  # class 2 is absent, e.g. from a small test split
+    result = probe(model, [(x, y)], undefined="nan")
+    with torch.no_grad():
+        features = torch.tanh(model[0](x))
+    want = reference.sample_pairing(features, y, model[2].weight.detach())
+    assert result.information.mir.item() == pytest.approx(want["mir"], abs=1e-9)
+    assert torch.isnan(result.class_means[2]).all() and torch.isfinite(result.class_means[[0, 1, 3]]).all()
+    assert torch.isnan(result.collapse.nc1) and any("class" in w for w in result.warnings)
+    again = probe(model, [(x, y)], class_means=result.class_means, undefined="nan")  # no centre for class 2: no NC4
+    assert again.information.mir.item() == pytest.approx(want["mir"], abs=1e-9)
