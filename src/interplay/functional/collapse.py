@@ -46,6 +46,7 @@ data's own in the one-shot function).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -330,8 +331,7 @@ def neural_collapse(
     with full_precision(features):
         # Every measure is invariant to one positive scale of the features (NC4 through the
         # logits' argmax, with the bias scaled alike); a power of two keeps the division exact.
-        top = float(features.detach().abs().max())
-        scale = 2.0 ** torch.frexp(torch.tensor(top, dtype=torch.float64)).exponent.item() if top > 0 else 1.0
+        scale = 2.0 ** math.frexp(float(features.detach().abs().max()))[1]
         x = features.to(dt) / scale  # (n, d)
         counts = torch.bincount(labels, minlength=num_classes)  # (C,)
         kept = kept_classes(counts, classes, min_count)  # (k,)

@@ -33,7 +33,7 @@ class NeuralCollapse(HeadsMetric):
 
     Definitions are in :mod:`interplay.functional.collapse`. The state is one float64 vector of
     per-class counts (C), sums (C, d), the pooled within-class scatter (d, d) and per-class squared
-    deviations (C): ``8·(2C + C·d + d²)`` bytes (C = 50,000 and d = 1,024: 410 MiB), plus
+    deviations (C): ``8·(2C + C·d + d²)`` bytes (C = 50,000 and d = 1,024: 400 MiB), plus
     per-class NC4 mismatch counts (C, int64); no (C, d, d) state. Each batch is centred by its own
     class means and merged by Chan et al.'s update, across batches and, through the state's
     reduction, across processes, so NC1 keeps its relative precision near collapse.
@@ -148,12 +148,12 @@ class NeuralCollapse(HeadsMetric):
         add_moments(total, present, batch._replace(counts=batch.counts.double()))
         if self.class_means is None:
             return
-        if logits is None:
-            weight = head_weight.detach().double()  # (C, d)
-            shift = 0 if bias is None else bias.detach().double()
-            logits_of = lambda rows: x[rows] @ weight.mT + shift  # noqa: E731
-        else:
-            logits_of = lambda rows: logits[rows].detach().double()  # noqa: E731
+        weight = head_weight.detach().double()  # (C, d)
+        shift = 0 if bias is None else bias.detach().double()
+
+        def logits_of(rows: slice) -> torch.Tensor:
+            return x[rows] @ weight.mT + shift if logits is None else logits[rows].detach().double()
+
         self.mismatches.index_add_(0, labels, _mismatched(x, self.class_means, logits_of).long())
 
     def compute(self) -> NeuralCollapseResult:
