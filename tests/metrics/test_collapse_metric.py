@@ -95,3 +95,16 @@ def test_unbalanced_etf_streams_to_zero():
     result = metric.compute()
     for key in ("nc2_equinorm", "nc2_equiangularity", "nc2_etf_distance", "nc3"):
         assert float(getattr(result, key)) == pytest.approx(0.0, abs=1e-9), key
+
+
+def test_processes_with_disjoint_or_no_classes_merge_exactly(generator):
+    features, labels, heads = _near_collapse(generator)
+    low = labels < 2
+    shards = [NeuralCollapse(5, 6) for _ in range(3)]  # the last process sees no sample at all
+    shards[0].update(features[low], labels[low], heads)
+    shards[1].update(features[~low], labels[~low], heads)
+    merged = NeuralCollapse(5, 6)
+    merged.update(features[:1], labels[:1], heads)
+    merged.moments = merged._reductions["moments"](torch.stack([m.moments for m in shards]))
+    expected = _exact_nc1(features.numpy(), labels.numpy(), 5)
+    assert float(merged.compute().nc1) == pytest.approx(expected, rel=1e-6, abs=0)
