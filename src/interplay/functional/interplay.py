@@ -162,12 +162,15 @@ def interplay_compute(
     tolerance: float = 0.005,
     seed: int = 0,
     rows: tuple[torch.Tensor, torch.Tensor] | None = None,
+    estimator_dtype: torch.dtype = torch.float64,
 ) -> InterplayResult:
     """Entropies, MI, MIR and HDR from the statistics of the whole data (no eigenvectors of n×n).
 
     ``method``, ``tolerance`` and ``seed`` as in :func:`interplay_metrics`; the path follows
     :func:`interplay.functional.joint_path.choose_joint_path`. ``rows``, the normalised (centred)
     samples and their labels where they are at hand, make the n×n path and exact row probes possible.
+    Exact paths run in float64; the estimator in ``estimator_dtype`` (its rounding lies far below
+    its standard error, and float32 halves its time).
     """
     counts, sums, second = stats
     num_classes = counts.shape[0]
@@ -187,10 +190,12 @@ def interplay_compute(
         entropies, _ = row_pair_entropies(normalize_rows(means), heads, max_exact_size, names=("class means", "heads"))
         return _result(entropies, n, num_classes, pairing, centred, "class-means")
     heads = normalize_rows(head_weight.detach().to(torch.float64))  # (C, d)
-    return _sample_pairing(counts, second, heads, rows, method, max_exact_size, tolerance, seed, centred)
+    estimator = (method, tolerance, seed, estimator_dtype)
+    return _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, centred)
 
 
-def _sample_pairing(counts, second, heads, rows, method, max_exact_size, tolerance, seed, centred) -> InterplayResult:
+def _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, centred) -> InterplayResult:
+    method, tolerance, seed, estimator_dtype = estimator
     present = _present_classes(counts)
     n, num_classes, d = int(counts.sum()), counts.shape[0], heads.shape[1]
     options = {"method": method, "max_exact_size": max_exact_size}
@@ -209,6 +214,7 @@ def _sample_pairing(counts, second, heads, rows, method, max_exact_size, toleran
         return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
     if path == "stochastic":
         z, labels = rows if rows is not None else rows_of_second_moments(second)
+        z, heads = z.to(estimator_dtype), heads.to(estimator_dtype)
         return _estimated(z, labels, heads, counts, num_classes, centred, tolerance, seed)
     r, s = factor.shape[1], projection.shape[1]
     weighted = factor.mT @ (counts[present].to(factor.dtype)[:, None] * factor)  # (r, r): spectrum of the weighted head Gram
@@ -285,8 +291,9 @@ def interplay_metrics(
         center: subtract the mean representation before normalising (``True``), subtract a
             given (d,) mean (a tensor, e.g. the training set's), or not (``False``). For class
             pairing the mean is subtracted from the class means.
-        dtype: dtype of a differentiable computation (inputs that require grad); ``None`` keeps
-            the input's. Without gradients every value is computed in float64, whatever the input.
+        dtype: dtype of a differentiable computation (inputs that require grad) and of the
+            stochastic estimator; ``None`` keeps the input's. Exact values without gradients are
+            computed in float64 whatever the input (centring and sums included).
         max_exact_size: largest matrix side to diagonalise.
         method: for sample pairing, ``"auto"`` (default): exact by the smallest eigenproblem that
             fits ``max_exact_size`` (n×n, or (r·s)×(r·s) from per-class moments), else the
@@ -326,7 +333,8 @@ def interplay_metrics(
     max_exact_size = check_max_exact_size(max_exact_size)
     method, tolerance, seed, dtype = check_method(method), check_tolerance(tolerance), check_seed(seed), check_dtype(dtype)
     differentiable = torch.is_grad_enabled() and (features.requires_grad or head_weight.requires_grad)
-    dt = resolve_dtype(features, dtype) if differentiable else torch.float64
+    requested = resolve_dtype(features, dtype)
+    dt = requested if differentiable else torch.float64
     n, num_classes = features.shape[0], head_weight.shape[0]
     counts = torch.bincount(labels, minlength=num_classes)  # (C,)
     _present_classes(counts)
@@ -344,6 +352,7 @@ def interplay_metrics(
             heads = normalize_rows(head_weight.to(dt))  # (C, d)
             return _differentiable(z, labels, heads, n, num_classes, method, max_exact_size, centred)
         heads = normalize_rows(head_weight.detach().to(dt))  # (C, d)
-        return _sample_pairing(counts, None, heads, (z.detach(), labels), method, max_exact_size, tolerance, seed, centred)
+        estimator = (method, tolerance, seed, requested)
+        return _sample_pairing(counts, None, heads, (z.detach(), labels), estimator, max_exact_size, centred)
 
 
