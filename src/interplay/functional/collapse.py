@@ -20,7 +20,8 @@ heads ``W`` (C, d) and N samples:
 ``global_mean="classes"`` (the default) takes ``μ_G`` as the mean of the class means, as Papyan et
 al.'s code and rhubarbwu/neural-collapse do: then an exact simplex ETF scores NC2 = NC3 = 0
 whatever the class sizes. ``"samples"`` takes the mean of all samples, which equals it only for
-balanced classes (with 1 and 81 samples in two of five classes an exact ETF scores NC2 ≈ 0.4).
+balanced classes (an exact five-class ETF with 2, 4, 10, 28 and 82 samples per class would
+score an ETF distance of 0.81 and NC3 = 0.28).
 
 For minority collapse (Fang et al. 2021) the result also holds, per class used, the norms of the
 centred means ``class_mean_norms``, their pairwise cosines ``class_mean_cosines`` (C, C; ``None``
