@@ -26,9 +26,9 @@ from interplay.probing import probe
 @st.composite
 def trained_features(draw):
     """Features (n, d), labels (n,) and heads (C, d) as float64 arrays, and the dtype to hold them in."""
-    n, d, c = draw(st.integers(6, 40)), draw(st.integers(2, 9)), draw(st.integers(2, 5))
+    n, d, c = draw(st.integers(6, 40)), draw(st.integers(2, 9)), draw(st.integers(2, 6))
     rng = np.random.default_rng(draw(st.integers(0, 2**20)))
-    weights = np.exp(-draw(st.sampled_from([0.0, 1.0, 2.5])) * np.arange(c))  # unbalanced classes
+    weights = np.exp(-draw(st.sampled_from([0.0, 0.5, 2.0])) * np.arange(c))  # unbalanced classes
     labels = rng.choice(c, size=n, p=weights / weights.sum())
     labels[:2] = (0, 1)
     spectrum = np.logspace(0, -draw(st.sampled_from([0.0, 1.5, 3.0])), d)
@@ -55,7 +55,7 @@ def oracle(x, labels, heads, *, pairing, center, drop_at_mean=False):
     """
     live = np.abs(x).sum(1) > 0
     z, y = x[live], labels[live]
-    if center and pairing == "sample":
+    if center and pairing == "sample" and len(z):
         z = z - z.mean(0)
         at_mean = np.abs(z).sum(1) == 0
         if at_mean.any() and not drop_at_mean:
@@ -81,7 +81,7 @@ def ratio_tolerance(want, atol: float) -> tuple[float, float]:
     return 4 * atol / max(smaller - atol, atol), 4 * atol / max(larger - atol, atol)
 
 
-@settings(max_examples=80)
+@settings(max_examples=150)
 @given(trained_features(), st.sampled_from(["sample", "class"]), st.booleans(), st.sampled_from([64, 7]), st.booleans())
 def test_probe_against_the_oracle(batch, pairing, center, size, cached):
     x, labels, heads, dtype = batch
@@ -108,7 +108,7 @@ def test_probe_against_the_oracle(batch, pairing, center, size, cached):
     assert float(got.hdr) == pytest.approx(want["hdr"], abs=hdr_tol)
 
 
-@settings(max_examples=150)
+@settings(max_examples=250)
 @given(trained_features(), st.booleans(), st.booleans(), st.sampled_from([None, torch.float64]))
 def test_interplay_loss_against_the_oracle(batch, center, use_ratios, compute):
     x, labels, heads, dtype = batch
