@@ -84,3 +84,23 @@ def test_the_estimate_beyond_max_exact_size_carries_its_standard_errors(data):
     assert 0 < values["se_mir"] < 0.05 and values["se_hdr"] == 0.0
     assert abs(values["mir"] - exact["mir"]) < 4 * values["se_mir"]
     assert values["hdr"] == pytest.approx(exact["hdr"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_a_bert_base_sized_evaluation_is_estimated_not_refused():
+    # Width 768 and 12 classes: the exact class blocks are 9,216 wide, over the default 8,192.
+    n, d, c = 2000, 768, 12
+    g = torch.Generator().manual_seed(7)
+    labels = torch.arange(n) % c
+    shared = 4 + torch.randn(d, generator=g)  # the large mean every class shares
+    features = torch.relu(shared + 2 * torch.randn(c, d, generator=g)[labels]
+                          + torch.randn(n, d, generator=g) * torch.logspace(0, -2.5, d))
+    head = nn.Linear(d, c)
+    recorder = EvaluationRecorder(head)
+    recorder.update(features, labels)
+    values = recorder.compute()
+    exact = reference.sample_pairing(features.numpy(), labels.numpy(), head.weight.detach().numpy())
+    assert values["stochastic"] == 1.0 and recorder.reasons == []
+    assert 0 < values["se_mir"] <= 0.005 * 1.5
+    assert abs(values["mir"] - exact["mir"]) < 4 * values["se_mir"]
+    assert values["hdr"] == pytest.approx(exact["hdr"], abs=1e-9)

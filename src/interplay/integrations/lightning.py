@@ -149,8 +149,8 @@ class InterplayCallback(pl.Callback):
     def _start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, split: str, batches: list) -> None:
         self._reader = HeadReader(pl_module, self.head, per_token=self.per_token, ignore_index=self.ignore_index)
         head = self._reader.head
-        self._hooks.callback(head.register_forward_hook(lambda _m, inputs, output: self._calls.append((inputs[0], output))).remove)
-        self._hooks.callback(pl_module.register_forward_hook(lambda _m, _inputs, output: self._outputs.append(output)).remove)
+        self._hooks.callback(head.register_forward_hook(self._record_head).remove)
+        self._hooks.callback(pl_module.register_forward_hook(self._record_output).remove)
         self._calls.clear()
         self._outputs.clear()
         self._class_means, self._no_centres, self._pending = None, None, {}
@@ -162,6 +162,12 @@ class InterplayCallback(pl.Callback):
         self._recorders = {
             index: EvaluationRecorder(head, class_means=self._class_means, **self.options) for index in range(len(batches))
         }
+
+    def _record_head(self, _head, inputs, output) -> None:
+        self._calls.append((inputs[0].detach(), output))
+
+    def _record_output(self, _module, _inputs, output) -> None:
+        self._outputs.append(output)
 
     def _measure_train_subset(self, trainer: pl.Trainer, pl_module: pl.LightningModule, head: nn.Module) -> None:
         train = EvaluationRecorder(head, **self.options)

@@ -120,7 +120,7 @@ class HeadReader:
         self._reader = _Reader(model, self.head, None, None, batch_fn=None, per_token=per_token,
                                ignore_index=ignore_index, automatic=head is None)
 
-    def rows(self, calls: list[tuple[torch.Tensor, torch.Tensor]], output, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def rows(self, calls: list[tuple[torch.Tensor, object]], output, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``calls``: (input, output) of each head call in the step; ``output``: the model's output
         in that step, or ``None`` where the step did not call the model itself."""
         if not calls:
@@ -133,7 +133,8 @@ class HeadReader:
             try:
                 logits = model_logits(output)
             except InterplayTypeError:
-                raise self._reader._cannot_tell(f"cannot be compared with the model's output ({type(output).__name__})") from None
+                why = f"cannot be compared with the model's output ({type(output).__name__})"
+                raise self._reader._cannot_tell(why) from None
         features, _, _, labels = self._reader._flatten(calls, logits, labels.to(calls[0][0].device))
         return features, labels
 
@@ -263,7 +264,8 @@ class EvaluationRecorder:
             info = InterplayResult.undefined(n, num_classes, self.pairing, bool(self.center))
             collapse = NeuralCollapseResult.undefined(n, num_classes)
         else:
-            info = self._or_undefined(self.information.compute, InterplayResult.undefined(n, num_classes, self.pairing, bool(self.center)))
+            undefined = InterplayResult.undefined(n, num_classes, self.pairing, bool(self.center))
+            info = self._or_undefined(self.information.compute, undefined)
             collapse = self._or_undefined(self.collapse.compute, NeuralCollapseResult.undefined(n, num_classes))
         values = self._information_values(info)
         values |= {k: v for k, v in collapse.as_dict().items() if k.startswith("nc")}

@@ -127,7 +127,7 @@ class InterplayCallback(TrainerCallback):
 
     def _record_head(self, _head, inputs, output) -> None:
         if self._labels is not None:
-            self._calls.append((inputs[0].detach(), output.detach()))
+            self._calls.append((inputs[0].detach(), output))
 
     def _record_pass(self, _model, _args, output) -> None:
         if self._labels is not None:
