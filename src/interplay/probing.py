@@ -27,9 +27,10 @@ __all__ = ["probe", "find_head", "ProbeResult", "tap_features"]
 class ProbeResult:
     """Loss, accuracy, information metrics and neural collapse of a model on some data.
 
-    ``class_means`` (C, d) are the data's class means (NaN for a class it lacks), e.g. for NC4 on a test set;
-    ``mean`` (d,) is its mean representation; both count every sample, as neural collapse does. ``estimate`` says how the information metrics
-    were computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
+    ``class_means`` (C, d) are the data's class means (NaN for a class it lacks), e.g. for NC4 on
+    a test set; ``mean`` (d,) is its mean representation; both count every sample, dead ones
+    included, as neural collapse does. ``estimate`` says how the information metrics were
+    computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
     ``information``), or ``"undefined"``. ``warnings`` says why any metric is NaN (only with
     ``undefined="nan"``).
     """
@@ -214,9 +215,10 @@ def probe(
         class_means: (C, d) centres for NC4; with a NaN row (a class absent from the data that
             gave them) NC4 is ``None``.
         method, tolerance, seed: as in :func:`interplay.interplay_metrics`; with the default
-            ``"auto"`` the information metric chooses, by the rule of
-            :func:`interplay.interplay_metrics`, between the exact path within ``max_exact_size``
-            and the estimate of the joint entropy from all samples, with standard errors in the result.
+            ``"auto"`` the information metric chooses by the library's one rule
+            (:func:`~interplay.functional.joint_path.choose_joint_path`): exact where an exact
+            path fits ``max_exact_size``, else the estimate of the joint entropy from all
+            samples, with standard errors in the result.
         storage, memory_budget: what the information metric keeps and the bytes it may take (see
             :class:`~interplay.metrics.InformationInterplay`); ``"features"`` suits a split with
             fewer samples than the block eigenproblem's side.
