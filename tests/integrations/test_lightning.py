@@ -125,6 +125,10 @@ def test_errors_are_one_line_and_name_the_fix():
         InterplayCallback(every_n_epochs=0)
     with pytest.raises(InterplayValueError, match="cannot find the labels in a batch of type Tensor"):
         labels_of(torch.zeros(3))
+    with pytest.raises(InterplayValueError, match="method must be one of"):
+        InterplayCallback(method="fast")
+    with pytest.raises(InterplayValueError, match="tolerance"):
+        InterplayCallback(tolerance=0)
 
 
 def trainer_of(callbacks, logger, **options):
@@ -251,3 +255,39 @@ def test_a_guessed_head_that_does_not_give_the_output_is_refused():
     features, labels = direct(module, val_loader)
     expected = reference.sample_pairing(features.numpy(), labels.numpy(), module.classifier.weight.detach().numpy())
     assert logger.rows[-1]["interplay/val/mir"] == pytest.approx(expected["mir"], abs=1e-9)
+
+
+class Tagger(pl.LightningModule):
+    """A per-token classifier: the head sees (B, T, d) token representations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.ReLU())
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(tokens))
+
+    def validation_step(self, batch, _index):
+        self(batch[0])
+
+
+def test_a_per_token_head_is_measured_per_token_without_the_ignored_labels():
+    g = torch.Generator().manual_seed(2)
+    labels = torch.randint(0, 3, (60, 5), generator=g)
+    tokens = 3 * torch.randn(3, 8, generator=g)[labels] + torch.randn(60, 5, 8, generator=g) * torch.logspace(0, -2, 8)
+    labels[torch.rand(60, 5, generator=g) < 0.3] = -100  # padding and sub-words
+    loader = DataLoader(TensorDataset(tokens, labels), batch_size=16)
+    torch.manual_seed(0)
+    module, logger = Tagger(), MemoryLogger()
+    trainer_of([InterplayCallback(per_token=True)], logger).validate(module, loader, verbose=False)
+    kept = labels.reshape(-1) != -100
+    with torch.no_grad():
+        features = module.body(tokens).reshape(-1, 16)[kept]
+    weight = module.head.weight.detach().numpy()
+    expected = reference.sample_pairing(features.numpy(), labels.reshape(-1)[kept].numpy(), weight)
+    row = logger.rows[-1]
+    assert row["interplay/val/n"] == int(kept.sum())
+    assert row["interplay/val/mir"] == pytest.approx(expected["mir"], abs=1e-9)
+    with pytest.raises(InterplayValueError, match="It looks per-token: pass per_token=True"):
+        trainer_of([InterplayCallback()], False).validate(module, loader, verbose=False)

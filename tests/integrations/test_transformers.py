@@ -14,6 +14,7 @@ pytest.importorskip("accelerate")
 
 from interplay import interplay_metrics, nc_reference, neural_collapse  # noqa: E402
 from interplay.integrations.transformers import InterplayCallback  # noqa: E402
+from interplay.validation import InterplayTypeError  # noqa: E402
 
 CLASSES, LENGTH, VOCAB = 3, 8, 40
 
@@ -167,3 +168,8 @@ def test_a_token_classifier_is_measured_per_token_without_the_ignored_labels(tmp
     assert metrics["interplay/eval/n"] == int(kept.sum())
     for key in ("mir", "hdr", "nc1"):
         assert metrics[f"interplay/eval/{key}"] == pytest.approx(expected[key], abs=1e-6, rel=1e-6), key
+
+
+def test_a_head_passed_where_the_trainer_goes_is_refused():
+    with pytest.raises(InterplayTypeError, match="trainer must be a transformers.Trainer or None; got str"):
+        InterplayCallback("classifier")
