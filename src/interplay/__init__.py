@@ -9,10 +9,12 @@ from interplay.functional import (
     CollapseReference,
     InterplayResult,
     NeuralCollapseResult,
+    effective_rank,
     entropy_at_collapse,
     gram_entropy,
     hdr,
     interplay_metrics,
+    linear_cka,
     matrix_entropy,
     matrix_joint_entropy,
     matrix_mutual_information,
@@ -20,6 +22,7 @@ from interplay.functional import (
     mir_at_collapse,
     nc_reference,
     neural_collapse,
+    renyi_entropy,
     simplex_etf,
 )
 from interplay.validation import ExactSizeError, InterplayTypeError, InterplayValueError
@@ -28,11 +31,15 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # probe pulls in torchmetrics and the model hooks; import it only when asked for.
+    # probe and profile pull in torchmetrics and the model hooks; import them only when asked for.
     if name == "probe":
         from interplay.probing import probe
 
         return probe
+    if name in ("profile", "LayerProfile"):
+        from interplay import layer_profile
+
+        return getattr(layer_profile, name)
     raise AttributeError(f"module 'interplay' has no attribute {name!r}")
 
 
@@ -42,12 +49,15 @@ __all__ = [
     "InterplayResult",
     "InterplayTypeError",
     "InterplayValueError",
+    "LayerProfile",
     "NeuralCollapseResult",
     "__version__",
+    "effective_rank",
     "entropy_at_collapse",
     "gram_entropy",
     "hdr",
     "interplay_metrics",
+    "linear_cka",
     "matrix_entropy",
     "matrix_joint_entropy",
     "matrix_mutual_information",
@@ -56,5 +66,7 @@ __all__ = [
     "nc_reference",
     "neural_collapse",
     "probe",
+    "profile",
+    "renyi_entropy",
     "simplex_etf",
 ]

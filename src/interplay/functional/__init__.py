@@ -11,15 +11,18 @@ from interplay.functional.collapse import NeuralCollapseResult, neural_collapse
 from interplay.functional.entropy import gram_entropy, matrix_entropy, matrix_joint_entropy
 from interplay.functional.information import hdr, matrix_mutual_information, mir
 from interplay.functional.interplay import InterplayResult, interplay_metrics
+from interplay.functional.similarity import effective_rank, linear_cka, renyi_entropy
 
 __all__ = [
     "CollapseReference",
     "InterplayResult",
     "NeuralCollapseResult",
+    "effective_rank",
     "entropy_at_collapse",
     "gram_entropy",
     "hdr",
     "interplay_metrics",
+    "linear_cka",
     "matrix_entropy",
     "matrix_joint_entropy",
     "matrix_mutual_information",
@@ -27,5 +30,6 @@ __all__ = [
     "mir_at_collapse",
     "nc_reference",
     "neural_collapse",
+    "renyi_entropy",
     "simplex_etf",
 ]
