@@ -2,9 +2,10 @@
 
 Drawn: a large shared mean, ReLU with dead units (columns) and dead samples (rows), steeply
 decaying spectra, unbalanced classes, near collapse (tiny within-class spread), heads aligned
-with the class means or not, float32 or float64. Every value must equal the oracle's on the live
-rows (dead rows have no direction and are left out, also from the centring mean) to the rounding
-of the computation, or be NaN/0 only where the oracle itself is undefined.
+with the class means or not, bfloat16, float32 or float64, labels of several integer widths.
+Every value must equal the oracle's on the live rows (dead rows have no direction and are left
+out, also from the centring mean) to the rounding of the computation, or be NaN/0 only where the
+oracle itself is undefined.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def trained_features(draw):
     x[rng.random(n) < draw(st.sampled_from([0.0, 0.1, 0.5]))] = 0.0  # dead samples
     heads = centres * spectrum if draw(st.booleans()) else rng.standard_normal((c, d))
     heads = heads + 1e-3 * rng.standard_normal((c, d))
-    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.bfloat16]))
     # The oracle reads exactly the values the code under test receives.
     x, heads = (torch.from_numpy(a).to(dtype).double().numpy() for a in (x, heads))
     return x, labels, heads, dtype
@@ -109,19 +110,22 @@ def test_probe_against_the_oracle(batch, pairing, center, size, cached):
 
 
 @settings(max_examples=250)
-@given(trained_features(), st.booleans(), st.booleans(), st.sampled_from([None, torch.float64]))
-def test_interplay_loss_against_the_oracle(batch, center, use_ratios, compute):
+@given(
+    trained_features(), st.booleans(), st.booleans(), st.sampled_from([None, torch.float64]),
+    st.sampled_from([torch.int64, torch.int32, torch.uint8]), st.booleans(),
+)
+def test_interplay_loss_against_the_oracle(batch, center, use_ratios, compute, label_dtype, validate):
     x, labels, heads, dtype = batch
     n = x.shape[0]
     features = torch.from_numpy(x).to(dtype).requires_grad_()
-    loss_fn = InterplayLoss(alpha=0.7, beta=0.3, center=center, use_ratios=use_ratios, dtype=compute)
-    loss = loss_fn(features, torch.from_numpy(labels), torch.from_numpy(heads).to(dtype))
+    loss_fn = InterplayLoss(alpha=0.7, beta=0.3, center=center, use_ratios=use_ratios, dtype=compute, validate_args=validate)
+    loss = loss_fn(features, torch.from_numpy(labels).to(label_dtype), torch.from_numpy(heads).to(dtype))
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(features.grad).all()
     dead = torch.from_numpy(np.abs(x).sum(1) == 0)
     assert features.grad[dead].abs().sum() == 0  # a dead sample is a dropped sample
     want = oracle(x, labels, heads, pairing="sample", center=center, drop_at_mean=True)
-    exact = compute or dtype
+    exact = compute or (torch.float64 if dtype == torch.float64 else torch.float32)  # half runs in float32
     atol = entropy_tolerance(n, exact)
     resolution = max(1e3, 50 * n) * torch.finfo(exact).eps
     if want is None or min(want["h_x"], want["h_y"]) <= 2 * resolution + atol:
