@@ -55,15 +55,19 @@ def class_pairing(features, labels, heads, center: bool = False) -> dict[str, fl
     return entropies(means, heads)
 
 
-def neural_collapse(features, labels, heads, bias=None) -> dict[str, float]:
-    """NC1–NC4 by their textbook definitions, one sample at a time where that is clearest."""
+def neural_collapse(features, labels, heads, bias=None, global_mean: str = "classes") -> dict[str, float]:
+    """NC1–NC4 by their textbook definitions, one sample at a time where that is clearest.
+
+    ``global_mean``: the mean of the class means (Papyan's code; an ETF scores 0 under imbalance)
+    or of all samples.
+    """
     z = np.asarray(features, dtype=np.float64)
     w = np.asarray(heads, dtype=np.float64)
     labels = np.asarray(labels)
     c = w.shape[0]
     n = z.shape[0]
     mu = np.stack([z[labels == k].mean(axis=0) for k in range(c)])
-    mu_g = z.mean(axis=0)
+    mu_g = mu.mean(axis=0) if global_mean == "classes" else z.mean(axis=0)
     sigma_w = sum(np.outer(z[i] - mu[labels[i]], z[i] - mu[labels[i]]) for i in range(n)) / n
     m = mu - mu_g
     sigma_b = sum(np.outer(m[k], m[k]) for k in range(c)) / c
