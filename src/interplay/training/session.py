@@ -6,6 +6,7 @@ several sessions with their own configs. Data order depends only on the seed and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from torch.nn.parallel import DistributedDataParallel
 from interplay.config import TrainConfig
 from interplay.data import ImageDataset, balanced_subset, load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
+from interplay.functional.interplay import InterplayResult
 from interplay.losses import InterplayLoss
+from interplay.metrics import InformationInterplay
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
 from interplay.training.distributed import Context, resolve_device
@@ -98,6 +101,12 @@ def exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
     if pairing == "class":
         return min(num_classes, dim * dim)
     return min(n, dim * min(num_classes, dim))
+
+
+def _live_mean(result: ProbeResult) -> torch.Tensor:
+    """The mean (d,) of the representations that the information metrics measure: ``result.mean``
+    averages every sample, while those metrics leave all-zero rows out, which add nothing to the sum."""
+    return result.mean.double() * (result.n / result.information.n)
 
 
 def _check_exact_sizes(config: TrainConfig, sizes: dict[str, int], dim: int, num_classes: int) -> None:
@@ -217,11 +226,43 @@ class Session:
             # Otherwise the metric decides (moments within its memory budget, else the features).
             n = len(indices[split])
             storage = "features" if exact_side(n, dim, self.num_classes, "sample") == n else "auto"
-            results[split] = probe(model, loader, pairing=config.pairing, center=config.center, class_means=class_means,
-                                   max_exact_size=config.max_exact_size, method=config.method, tolerance=config.tolerance,
-                                   seed=config.seed, storage=storage, undefined="nan")
+            by_training_mean = config.center and config.pairing == "sample" and split == "test"
+            results[split] = probe(model, loader, pairing=config.pairing, center=config.center and not by_training_mean,
+                                   class_means=class_means, max_exact_size=config.max_exact_size, method=config.method,
+                                   tolerance=config.tolerance, seed=config.seed, storage=storage, undefined="nan")
+            if by_training_mean:
+                results[split] = self._centred_information(results[split], model, loader, _live_mean(results["train"]), storage)
             class_means = results["train"].class_means
         return results
+
+    def _centred_information(self, result: ProbeResult, model: nn.Module, loader: TensorBatches, mean: torch.Tensor,
+                             storage: str) -> ProbeResult:
+        """``result`` with its information metrics recomputed on the features centred by ``mean``
+        (d,), read at the head's input in a second pass, zero rows left out as probe leaves them."""
+        config, head = self.config, self.model.head
+        info = InformationInterplay(
+            self.num_classes, head.in_features, center=mean, max_exact_size=config.max_exact_size, method=config.method,
+            tolerance=config.tolerance, seed=config.seed, storage=storage, skip_zero_rows=True,
+        ).to(self.device)
+        weight, modes = head.weight.detach().double(), {module: module.training for module in model.modules()}
+        model.eval()
+        try:
+            with torch.no_grad(), tap_features(head) as seen:
+                for images, labels in loader:
+                    model(images)
+                    info.update(seen.pop().float(), labels, weight)
+        finally:
+            for module, mode in modes.items():
+                module.training = mode
+        # probe's own warning about its information metrics (the first, when undefined) concerns the uncentred features.
+        warnings = result.warnings[1:] if result.estimate == "undefined" else list(result.warnings)
+        try:
+            information = info.compute()
+        except InterplayValueError as error:
+            information = InterplayResult.undefined(result.n, self.num_classes, "sample", True)
+            warnings.insert(0, str(error))
+        estimate = {"stochastic": "stochastic", "undefined": "undefined"}.get(information.method, "exact")
+        return dataclasses.replace(result, information=information, estimate=estimate, warnings=warnings)
 
     def evaluation_indices(self) -> dict[str, torch.Tensor]:
         """The samples every evaluation reads: the seeded training subset and the whole test set."""
