@@ -7,7 +7,8 @@ Install with ``pip install 'interplay[transformers]'``. Add it to the trainer::
 
 The callback takes the model from the trainer's events: it installs its forward hooks when the
 trainer is built (or when training begins, for a callback added later) and removes them when
-training ends. The representation is the input of the classification head (e.g. BERT's pooled
+training ends, so an ``evaluate()`` after ``train()`` is measured only by a callback given the
+trainer (see :class:`InterplayCallback`). The representation is the input of the classification head (e.g. BERT's pooled
 output), and the labels are the ``labels`` the trainer passes to the model; only the forward
 passes of the trainer's evaluation steps are recorded. A token-classification head, which sees
 (B, T, d) token representations, is measured per token, leaving out the tokens labelled
@@ -51,12 +52,14 @@ class InterplayCallback(TrainerCallback):
 
     ``Trainer.evaluate`` logs its metrics before it calls ``on_evaluate``, and a callback has no
     handle on the trainer's reporting backends, so without the trainer the values reach only the
-    returned metrics and ``log_history``. Pass ``trainer`` to send them through ``trainer.log``
-    as well, i.e. to every ``report_to`` backend (TensorBoard, W&B, ...).
+    returned metrics and the evaluation's row of ``log_history``. Pass ``trainer`` to send them
+    through ``trainer.log`` instead (a row of their own), i.e. to every ``report_to`` backend
+    (TensorBoard, W&B, ...).
 
     Args:
-        trainer: optional ``transformers.Trainer`` whose ``log`` carries the values; its model is
-            hooked at once, so that ``trainer.evaluate()`` is measured without training first.
+        trainer: optional ``transformers.Trainer`` whose ``log`` carries the values. Its model is
+            hooked at once and again after training, so that every ``trainer.evaluate()`` is
+            measured, before and after ``train()``.
         head: the classification head (a module or its name in the model). When ``None``,
             ``model.head`` or the last nn.Linear is tried, and refused unless its output is the
             model's logits.
