@@ -31,15 +31,22 @@ MAX_EXACT_SIZE = 8192
 _KRONECKER_CHUNK_BYTES = 2**28
 
 
-def entropy_from_eigenvalues(eigenvalues: torch.Tensor, total: float | torch.Tensor) -> torch.Tensor:
-    """``-sum p log p`` with ``p = eigenvalues / total``, finite in value and gradient.
+def xlogx(x: torch.Tensor) -> torch.Tensor:
+    """``x log x`` elementwise, 0 at 0, finite in value and gradient.
 
     The logarithm's argument is floored at the dtype's smallest normal number: a zero
     eigenvalue (exact collapse, rank deficiency) then contributes 0 with a finite gradient.
+
+    Example:
+        >>> xlogx(torch.tensor([0.0, 1.0]))
+        tensor([0., 0.])
     """
-    p = eigenvalues / total  # (m,)
-    floor = torch.finfo(p.dtype).tiny
-    return -(p * torch.log(p.clamp_min(floor))).sum()
+    return x * torch.log(x.clamp_min(torch.finfo(x.dtype).tiny))
+
+
+def entropy_from_eigenvalues(eigenvalues: torch.Tensor, total: float | torch.Tensor) -> torch.Tensor:
+    """``-sum p log p`` with ``p = eigenvalues / total``, finite in value and gradient."""
+    return -xlogx(eigenvalues / total).sum()
 
 
 def symmetric_eigenvalues(matrix: torch.Tensor) -> torch.Tensor:

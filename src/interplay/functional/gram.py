@@ -15,7 +15,7 @@ import torch
 from interplay.validation import check_dtype
 
 __all__ = [
-    "normalize_rows", "center_rows", "gram", "hadamard_gram", "kronecker_rows", "resolve_dtype", "full_precision",
+    "normalize_rows", "center_rows", "resolve_dtype", "full_precision",
 ]
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -94,39 +94,3 @@ def center_rows(x: torch.Tensor, center: bool | torch.Tensor) -> torch.Tensor:
     if isinstance(center, torch.Tensor):
         return x - center.to(device=x.device, dtype=x.dtype)
     return x - x.mean(dim=0, keepdim=True) if center else x
-
-
-def gram(x: torch.Tensor) -> torch.Tensor:
-    """Cosine Gram matrix ``K = Z Zᵀ`` of the L2-normalised rows of ``x``.
-
-    Example:
-        >>> gram(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))
-        tensor([[1.0000, 0.7071],
-                [0.7071, 1.0000]])
-    """
-    z = normalize_rows(x)  # (n, d)
-    return z @ z.mT  # (n, n)
-
-
-def hadamard_gram(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The joint Gram ``K_x ⊙ K_y``: the element-wise product of the two cosine Grams.
-
-    It equals the Gram of the row-wise Kronecker products ``x_i ⊗ y_i``, not the Gram of
-    the element-wise products ``x_i * y_i`` (PAPER.md §1).
-
-    Example:
-        >>> x = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
-        >>> torch.allclose(hadamard_gram(x, x), gram(x) ** 2)
-        True
-    """
-    return gram(x) * gram(y)  # (n, n)
-
-
-def kronecker_rows(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Row-wise Kronecker products of the normalised rows: row i is ``x_i ⊗ y_i``.
-
-    Example:
-        >>> kronecker_rows(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 2.0]]))
-        tensor([[0., 1., 0., 0.]])
-    """
-    return (normalize_rows(x)[:, :, None] * normalize_rows(y)[:, None, :]).flatten(1)  # (n, d1*d2)

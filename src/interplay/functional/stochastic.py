@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import torch
 
-from interplay.functional.entropy import entropy_from_eigenvalues, psd_eigenvalues, row_gram_eigenvalues
+from interplay.functional.entropy import entropy_from_eigenvalues, psd_eigenvalues, row_gram_eigenvalues, xlogx
 from interplay.functional.information import PairEntropies
 from interplay.validation import check_tolerance
 
@@ -110,11 +110,6 @@ class JointOperator:
         return out[: self.n] / self.total
 
 
-def _xlogx(x: torch.Tensor) -> torch.Tensor:
-    x = x.clamp_min(0)
-    return x * torch.log(x.clamp_min(torch.finfo(x.dtype).tiny))
-
-
 def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
     """Orthonormal columns spanning ``x`` minus its part in ``basis`` (twice, for rounding)."""
     for _ in range(2):
@@ -164,7 +159,7 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     previous = None
     for _, projected in _block_krylov(op, q, max_blocks):
         theta, vectors = torch.linalg.eigh(projected)
-        top = (vectors[:rank].square().sum(0) * _xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
+        top = (vectors[:rank].square().sum(0) * xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
         if previous is not None and abs(float(top - previous)) <= tolerance:
             break
         previous = top
@@ -197,7 +192,7 @@ def _quadrature(alphas: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
     """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,)."""
     t = torch.diag_embed(alphas) + torch.diag_embed(betas, 1) + torch.diag_embed(betas, -1)  # (p, m, m)
     theta, vectors = torch.linalg.eigh(t)
-    return (vectors[:, 0, :].square() * _xlogx(theta)).sum(1)
+    return (vectors[:, 0, :].square() * xlogx(theta)).sum(1)
 
 
 @dataclass(frozen=True)
