@@ -112,3 +112,25 @@ def test_centring_leaves_dead_rows_out_of_the_mean(generator):
             assert result.information.hdr.item() == pytest.approx(want["hdr"], abs=1e-9)
     # Neural collapse measures every sample, the dead ones included.
     assert result.collapse.n == n and result.mean.tolist() == pytest.approx(features.mean(0).tolist(), abs=1e-12)
+
+
+def test_a_split_centred_by_another_splits_live_mean(generator):
+    d, c = 10, 4
+    model = nn.Sequential(nn.ReLU(), nn.Linear(d, c)).double()
+    splits = []
+    for n in (200, 120):
+        x = 5 + torch.randn(n, d, generator=generator, dtype=torch.float64) * torch.logspace(0, -2.5, d, dtype=torch.float64)
+        x[torch.rand(n, generator=generator) < 0.3] = -1.0  # dead rows
+        splits.append((x, torch.arange(n) % c))
+    (train_x, train_y), (test_x, test_y) = splits
+    train = probe(model, [(train_x, train_y)], center=True)
+    live = torch.relu(train_x)[(train_x > 0).any(1)]
+    assert train.live_mean.tolist() == pytest.approx(live.mean(0).tolist(), abs=1e-12)
+    features, weight = torch.relu(test_x), model[1].weight.detach()
+    keep = (features != 0).any(1)
+    for pairing, oracle in (("sample", reference.sample_pairing), ("class", reference.class_pairing)):
+        result = probe(model, [(test_x, test_y)], center=train.live_mean, pairing=pairing)
+        want = oracle(features[keep] - train.live_mean, test_y[keep], weight)
+        assert result.information.center and result.information.mir.item() == pytest.approx(want["mir"], abs=1e-9)
+    with pytest.raises(ValueError, match=r"center must have shape \(10,\)"):
+        probe(model, [(test_x, test_y)], center=torch.zeros(3))

@@ -18,7 +18,7 @@ from interplay.heads import find_head, head_weight, model_logits, split_batch, t
 from interplay.metrics import InformationInterplay, NeuralCollapse
 from interplay.metrics.information import MEMORY_BUDGET
 from interplay.training.distributed import all_sum
-from interplay.validation import InterplayValueError
+from interplay.validation import InterplayValueError, check_center
 
 __all__ = ["probe", "find_head", "ProbeResult", "tap_features"]
 
@@ -29,10 +29,12 @@ class ProbeResult:
 
     ``class_means`` (C, d) are the data's class means (NaN for a class it lacks), e.g. for NC4 on
     a test set; ``mean`` (d,) is its mean representation; both count every sample, dead ones
-    included, as neural collapse does. ``estimate`` says how the information metrics were
-    computed from all samples: ``"exact"``, ``"stochastic"`` (with standard errors in
-    ``information``), or ``"undefined"``. ``warnings`` says why any metric is NaN (only with
-    ``undefined="nan"``).
+    included, as neural collapse does. ``live_mean`` (d,) leaves out the all-zero (dead)
+    representations, as the information metrics do: it is their centre with ``center=True``,
+    and the one to pass as ``center=`` to centre another split alike. ``estimate`` says how the
+    information metrics were computed from all samples: ``"exact"``, ``"stochastic"`` (with
+    standard errors in ``information``), or ``"undefined"``. ``warnings`` says why any metric is
+    NaN (only with ``undefined="nan"``).
     """
 
     loss: float
@@ -44,6 +46,7 @@ class ProbeResult:
     mean: torch.Tensor
     estimate: str
     warnings: list[str] = field(default_factory=list)
+    live_mean: torch.Tensor | None = None
 
     def as_row(self) -> dict[str, float | int | str | None]:
         """A flat dict for one CSV row: loss, accuracy, the information metrics and NC1–NC4; for the
@@ -171,7 +174,7 @@ def probe(
     head: nn.Module | str | None = None,
     *,
     pairing: str = "sample",
-    center: bool = False,
+    center: bool | torch.Tensor = False,
     class_means: torch.Tensor | None = None,
     max_exact_size: int = MAX_EXACT_SIZE,
     method: str = "auto",
@@ -211,7 +214,9 @@ def probe(
             (``model(**inputs)``); tensors in it are moved to the head's device. Iterated twice
             when ``class_means`` is not given.
         head: the final layer or its name; found automatically when ``None``.
-        pairing, center, max_exact_size: as in :func:`interplay.interplay_metrics`.
+        pairing, max_exact_size: as in :func:`interplay.interplay_metrics`.
+        center: ``True`` subtracts the data's own mean (of its live samples) before normalising, a
+            (d,) tensor subtracts that mean (e.g. a training split's ``live_mean``), ``False`` nothing.
         class_means: (C, d) centres for NC4; with a NaN row (a class absent from the data that
             gave them) NC4 is ``None``.
         method, tolerance, seed: as in :func:`interplay.interplay_metrics`; with the default
@@ -250,13 +255,15 @@ def probe(
     weight = head_weight(head).detach().double()  # (C, d)
     device = weight.device
     num_classes, dim = weight.shape
+    center = check_center(center, dim)
+    own_mean = center is True and pairing == "sample"  # needed before the pass that uses it
     reader = _Reader(model, head, loader, device, batch_fn=batch_fn, per_token=per_token, ignore_index=ignore_index,
                      automatic=automatic)
     modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
         mean, batches = None, None
-        if class_means is None or (center and pairing == "sample"):
+        if class_means is None or own_mean:
             first = NeuralCollapse(num_classes, dim).to(device)
             batches, size, live_rows = [], 0, 0
             for batch in reader:
@@ -269,7 +276,7 @@ def probe(
             _check_seen(first.counts)
             class_means = _means(first)[0] if class_means is None else class_means
             mean = _live_mean(first, live_rows)
-        center_arg = mean if (center and pairing == "sample") else center
+        center_arg = mean if own_mean else center
         info = InformationInterplay(
             num_classes, dim, pairing=pairing, center=center_arg, max_exact_size=max_exact_size, method=method,
             tolerance=tolerance, seed=seed, storage=storage, memory_budget=memory_budget, skip_zero_rows=True,
@@ -278,9 +285,10 @@ def probe(
         centres = class_means.double() if bool(torch.isfinite(class_means).all()) else None
         collapse = NeuralCollapse(num_classes, dim, class_means=centres)
         info, collapse = info.to(device), collapse.to(device)
-        loss_sum, correct, len_seen, refused = 0.0, 0, 0, []
+        loss_sum, correct, len_seen, live_seen, refused = 0.0, 0, 0, 0, []
         for features, outputs, logits, labels in batches if batches is not None else reader:
             len_seen += labels.shape[0]
+            live_seen += int((features != 0).any(dim=1).sum())
             collapse.update(features, labels, weight, logits=outputs)
             if not refused:  # e.g. a sample at the mean, which has no direction once centred
                 _or_undefined(lambda: info.update(features, labels, weight), undefined, refused, None)  # noqa: B023
@@ -300,12 +308,12 @@ def probe(
         result = info.compute()
         return result, "stochastic" if result.method == "stochastic" else "exact"
 
-    information, estimate = _or_undefined(
-        information_now, undefined, warnings, (InterplayResult.undefined(int(n), num_classes, pairing, bool(center)), "undefined")
-    )
+    unknown = InterplayResult.undefined(int(n), num_classes, pairing, center is not False)
+    information, estimate = _or_undefined(information_now, undefined, warnings, (unknown, "undefined"))
     nc = _or_undefined(collapse.compute, undefined, warnings, NeuralCollapseResult.undefined(int(n), num_classes))
     means, mean = _means(collapse)
-    return ProbeResult(loss_sum / n, correct / n, int(n), information, nc, means, mean, estimate, warnings)
+    live_mean = _live_mean(collapse, live_seen)
+    return ProbeResult(loss_sum / n, correct / n, int(n), information, nc, means, mean, estimate, warnings, live_mean)
 
 
 def _check_undefined(undefined) -> None:
