@@ -51,11 +51,16 @@ def trained_features(draw):
 def oracle(x, labels, heads, *, pairing, center, drop_at_mean=False):
     """The oracle on the live rows, or None where the values are undefined.
 
-    A live sample at the live mean has no direction once centred: the metrics are then undefined,
-    while the loss drops it (``drop_at_mean``), the mean staying that of all live rows.
+    ``center`` is a bool or a given (d,) mean. A live sample at the mean has no direction once
+    centred: the metrics are then undefined, while the loss drops it (``drop_at_mean``), the mean
+    staying that of all live rows.
     """
     live = np.abs(x).sum(1) > 0
     z, y = x[live], labels[live]
+    if isinstance(center, np.ndarray):
+        z, center = z - center, False
+        if pairing == "sample" and np.any(np.abs(z).sum(1) == 0):
+            return None
     if center and pairing == "sample" and len(z):
         z = z - z.mean(0)
         at_mean = np.abs(z).sum(1) == 0
@@ -83,16 +88,22 @@ def ratio_tolerance(want, atol: float) -> tuple[float, float]:
 
 
 @settings(max_examples=150)
-@given(trained_features(), st.sampled_from(["sample", "class"]), st.booleans(), st.sampled_from([64, 7]), st.booleans())
+@given(
+    trained_features(), st.sampled_from(["sample", "class"]), st.sampled_from([False, True, "given"]),
+    st.sampled_from([64, 7]), st.booleans(),
+)
 def test_probe_against_the_oracle(batch, pairing, center, size, cached):
     x, labels, heads, dtype = batch
     n, d = x.shape
+    if center == "given":  # another split's mean: near this one's, not equal to it
+        center = x.mean(0) * 1.01 + 0.01
     model = nn.Sequential(nn.Identity(), nn.Linear(d, heads.shape[0])).to(dtype)
     with torch.no_grad():
         model[1].weight.copy_(torch.from_numpy(heads))
     features, y = torch.from_numpy(x).to(dtype), torch.from_numpy(labels)
     loader = [(features[i : i + size], y[i : i + size]) for i in range(0, n, size)]
-    result = probe(model, loader, pairing=pairing, center=center, cache_bytes=2**28 if cached else 0, undefined="nan")
+    given = torch.from_numpy(center) if isinstance(center, np.ndarray) else center
+    result = probe(model, loader, pairing=pairing, center=given, cache_bytes=2**28 if cached else 0, undefined="nan")
     want = oracle(x, labels, heads, pairing=pairing, center=center)
     assert result.n == n and result.information.n in (int((np.abs(x).sum(1) > 0).sum()), n)
     got = result.information
