@@ -74,13 +74,12 @@ class InterplayLoss(nn.Module):
     the reconstruction of PAPER.md §5.6). With ``use_ratios=False`` the terms are the raw
     ``-α·I + β·|H(K_Z) − H(K_W)|`` in nats.
 
-    The loss survives any batch a network produces: all-zero representations (dead units) are
-    masked out of every Gram and, with ``center=True``, out of the mean (exactly as if the
-    samples were dropped; they get zero gradient; so is a sample exactly at the mean, which
-    has no direction once centred), a batch whose live
-    samples hold a single class, or whose Gram is rank-one, has no defined ratio and gives 0 with
-    zero, finite gradients, and a float32 eigen-solve that fails to converge is repeated in
-    float64. Half-precision features (``torch.autocast``) are computed in float32 with autocast
+    The loss survives any batch a network produces. All-zero representations (dead units) are
+    masked out of every Gram and, with ``center=True``, out of the mean, exactly as if the
+    samples were dropped, and get zero gradient; a sample exactly at the mean has no direction
+    once centred and is masked alike. A batch whose live samples hold a single class, or whose
+    Gram is rank-one, has no defined ratio and gives 0 with zero, finite gradients. A float32
+    eigen-solve that fails to converge is repeated in float64. Half-precision features (``torch.autocast``) are computed in float32 with autocast
     off, and the loss is returned in float32 so it joins the caller's graph.
     ``validate_args=False`` skips every check that synchronises with the device; the one
     synchronisation left is inside ``eigvalsh`` on CUDA, which reads the solver's status. Labels
