@@ -47,3 +47,13 @@ def test_a_row_cut_short_by_a_crash_is_rewritten_on_resume(tmp_path, monkeypatch
     rows = read_rows(out / "metrics.csv")
     assert [(r["epoch"], r["split"]) for r in rows] == [(e, s) for e in range(3) for s in ("train", "test")]
     assert all(r["mir"] is not None for r in rows)
+
+
+def test_a_header_cut_short_is_written_afresh(tmp_path):
+    from interplay.training.records import MetricsLog
+
+    log = MetricsLog(tmp_path / "metrics.csv")
+    log.path.write_text("epoch,split,accu")
+    log.truncate_after(-1)
+    log.append({"epoch": 0, "split": "train", "accuracy": 0.5})
+    assert read_rows(log.path) == [{"epoch": 0, "split": "train", "accuracy": 0.5}]

@@ -56,11 +56,13 @@ class MetricsLog:
         _check_complete(self.path, columns, body)
         at = columns.index("epoch") if "epoch" in columns else None
         kept = [cells for cells in body if at is not None and int(cells[at]) <= epoch]
+        if not kept:  # the next row writes the header afresh, also over one cut short
+            self.path.unlink()
+            return
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", newline="") as f:
             writer = csv.writer(f)
-            if columns:
-                writer.writerow(columns)
+            writer.writerow(columns)
             writer.writerows(kept)
         tmp.replace(self.path)
 
