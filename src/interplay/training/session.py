@@ -19,6 +19,7 @@ from interplay.config import TrainConfig
 from interplay.data import ImageDataset, balanced_subset, load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
 from interplay.functional.interplay import InterplayResult
+from interplay.heads import find_head, head_weight
 from interplay.losses import InterplayLoss
 from interplay.metrics import InformationInterplay
 from interplay.models import build_model
@@ -239,12 +240,13 @@ class Session:
                              storage: str) -> ProbeResult:
         """``result`` with its information metrics recomputed on the features centred by ``mean``
         (d,), read at the head's input in a second pass, zero rows left out as probe leaves them."""
-        config, head = self.config, self.model.head
+        config, head = self.config, find_head(model)
+        weight = head_weight(head).detach().double()  # (C, d)
         info = InformationInterplay(
-            self.num_classes, head.in_features, center=mean, max_exact_size=config.max_exact_size, method=config.method,
+            self.num_classes, weight.shape[1], center=mean, max_exact_size=config.max_exact_size, method=config.method,
             tolerance=config.tolerance, seed=config.seed, storage=storage, skip_zero_rows=True,
         ).to(self.device)
-        weight, modes = head.weight.detach().double(), {module: module.training for module in model.modules()}
+        modes = {module: module.training for module in model.modules()}
         model.eval()
         try:
             with torch.no_grad(), tap_features(head) as seen:
