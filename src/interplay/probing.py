@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 from torch import nn
@@ -291,7 +292,7 @@ def probe(
             live_seen += int((features != 0).any(dim=1).sum())
             collapse.update(features, labels, weight, logits=outputs)
             if not refused:  # e.g. a sample at the mean, which has no direction once centred
-                _or_undefined(lambda: info.update(features, labels, weight), undefined, refused, None)  # noqa: B023
+                _or_undefined(partial(info.update, features, labels, weight), undefined, refused, None)
             loss_sum += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
             correct += int((logits.argmax(1) == labels).sum())
     finally:
