@@ -224,6 +224,7 @@ def test_a_dead_layer_is_named_as_the_cause(generator, center):
         probe(model, [(x, y)], center=center)
     result = probe(model, [(x, y)], center=center, undefined="nan")
     assert torch.isnan(result.information.mir) and "dead units" in result.warnings[0]
+    assert result.as_row()["n_information"] == 0 and result.n == 80  # the information metrics measured no sample
 
 
 

@@ -298,7 +298,8 @@ def probe(
     finally:
         for module, mode in modes.items():
             module.training = mode
-    loss_sum, correct, n = all_sum(torch.tensor([loss_sum, correct, len_seen], dtype=torch.float64, device=device)).tolist()
+    totals = torch.tensor([loss_sum, correct, len_seen, live_seen], dtype=torch.float64, device=device)
+    loss_sum, correct, n, live = all_sum(totals).tolist()
     _check_seen(torch.tensor([n]))
     warnings: list[str] = []
 
@@ -309,7 +310,7 @@ def probe(
         result = info.compute()
         return result, "stochastic" if result.method == "stochastic" else "exact"
 
-    unknown = InterplayResult.undefined(int(n), num_classes, pairing, center is not False)
+    unknown = InterplayResult.undefined(int(live), num_classes, pairing, center is not False)
     information, estimate = _or_undefined(information_now, undefined, warnings, (unknown, "undefined"))
     nc = _or_undefined(collapse.compute, undefined, warnings, NeuralCollapseResult.undefined(int(n), num_classes))
     means, mean = _means(collapse)
