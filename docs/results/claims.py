@@ -1,1 +1,131 @@
-CLAIMS = []
+"""The numbers quoted in the prose of docs/results.md and where each comes from.
+
+Each claim is (phrase, quoted, source): `phrase` finds the paragraph (it occurs once on the page),
+`quoted` is the text as printed there, and `source()` recomputes it from the CSVs: one value, one
+value per listed number ("a / b / c", "a → b"), or samples whose minimum and maximum a range
+"a–b" quotes. Rounding is to the printed precision.
+"""
+import numpy as np
+from scipy import stats
+
+from recompute import rows, sd, values
+
+__all__ = ["CLAIMS"]
+
+DYN = "dynamics/measurements.csv"
+GROK = "grokking/measurements.csv"
+STEPS = "grokking/change_steps.csv"
+PRUNE = "pruning/measurements.csv"
+COLLAPSE = "collapse/default/measurements.csv"
+C300 = "collapse/300-epochs/measurements.csv"
+LMC = "lmc/barriers.csv"
+LONG = ("semi-supervised/long-250/measurements.csv", "semi-supervised/long-250-seeds-1-2/measurements.csv")
+
+
+def mean(path, column, **f) -> float:
+    return float(np.mean(values(path, column, **f)))
+
+
+def dyn_curve(column: str, split: str) -> np.ndarray:
+    """Mean over seeds per epoch."""
+    return np.array([mean(DYN, column, split=split, epoch=e) for e in range(16)])
+
+
+def shares(split: str) -> np.ndarray:
+    from dynamics.decomposition import shares as compute
+
+    return compute(split, 4, 15)
+
+
+def tf(column: str, step: int) -> np.ndarray:
+    return values(GROK, column, model="transformer", step=step)
+
+
+def mlp(column: str, step: int) -> np.ndarray:
+    return values(GROK, column, model="mlp", step=step)
+
+
+def lead(series: str, model: str = "transformer") -> np.ndarray:
+    """Per seed: the series' change step minus test accuracy's (negative: the series moves first)."""
+    return values(STEPS, f"step_{series}", model=model) - values(STEPS, "step_test_accuracy", model=model)
+
+
+def timing(series: str) -> float:
+    """Correlation across the 5 transformer seeds of the series' change step with test accuracy's."""
+    return float(np.corrcoef(values(STEPS, f"step_{series}", model="transformer"),
+                             values(STEPS, "step_test_accuracy", model="transformer"))[0, 1])
+
+
+def row(series: str) -> list[float]:
+    leads = lead(series)
+    return [*leads, int(np.sum(leads < 0)), 5, timing(series)]
+
+
+def troughs() -> np.ndarray:
+    """Steps between successive local minima of train H(Z) after step 1,000, all transformer seeds."""
+    gaps = []
+    for seed in range(5):
+        h = values(GROK, "train_h_z", model="transformer", seed=seed)
+        steps = values(GROK, "step", model="transformer", seed=seed)
+        low = [i for i in range(5, len(h) - 4) if steps[i] > 1000 and i == i - 4 + np.argmin(h[i - 4:i + 5])
+               and h[i] < np.max(h[i - 5:i]) - 0.3]
+        gaps += list(np.diff(steps[low]))
+    return np.array(gaps)
+
+
+CLAIMS = [
+    # dynamics
+    ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
+    ("on the training subset it jumps from", "0.31 to 0.62", lambda: dyn_curve("mir", "train")[:2]),
+    ("is highest (0.64) at epochs 3–5", "0.64", lambda: dyn_curve("mir", "train")[3:6].max()),
+    ("is highest (0.64) at epochs 3–5", "3–5", lambda: [3, 5] if np.argmax(dyn_curve("mir", "train")) in (3, 4, 5) else [0, 0]),
+    ("and ends at 0.61 (test 0.58)", "0.61 (test 0.58", lambda: [dyn_curve("mir", "train")[15], dyn_curve("mir", "test")[15]]),
+    ("normaliser H(W) of the heads rises from", "2.09 to 2.17", lambda: dyn_curve("h_w", "train")[[4, 15]]),
+    ("first-epoch drop from", "2.27 to 2.05", lambda: dyn_curve("h_w", "train")[:2]),
+    ("accounts for 53–67 % (train)", "53–67", lambda: 100 * shares("train")),
+    ("and 41–54 % (test) of the fall", "41–54", lambda: 100 * shares("test")),
+    ("The rest is MI falling slightly", "1.35 → 1.31", lambda: dyn_curve("mi", "train")[[4, 15]]),
+    ("The rest is MI falling slightly", "1.26)", lambda: dyn_curve("mi", "test")[15]),
+    ("test 1.31 → 1.26", "1.31 → 1.26", lambda: dyn_curve("mi", "test")[[4, 15]]),
+    ("MI at collapse\nwould be", "2.09 nats", lambda: 0.9523507825397208 * np.log(9)),
+    ("MI reaches 1.28 in the first epoch", "1.28", lambda: dyn_curve("mi", "train")[1]),
+    ("1.26 and 1.36 on either split", "1.26 and 1.36", lambda: np.r_[dyn_curve("mi", "train")[1:], dyn_curve("mi", "test")[1:]]),
+    ("near 2.40. The network", "2.40", lambda: [dyn_curve("h_z", "train")[15]]),
+    ("(train NC1 0.35)", "0.35", lambda: dyn_curve("nc1", "train")[15]),
+    # grokking
+    ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
+    ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),
+    ("| weight norm | −100 |", "−100 | +300 | −7200 | −500 | +400 | 3/5 | −0.87", lambda: row("weight_norm")),
+    ("| Fourier share of the embedding | +300 |", "+300 | +600 | −600 | +300 | +300 | 1/5 | +0.99", lambda: row("embedding_fourier_share")),
+    ("| train MIR | −4400 |", "−4400 | +700 | −7400 | −3300 | −3900 | 4/5 | −0.23", lambda: row("train_mir")),
+    ("| train HDR | −4500 |", "−4500 | −4200 | −7500 | −3500 | −4100 | 5/5 | −0.42", lambda: row("train_hdr")),
+    ("| train H(Z) | −4500 |", "−4500 | −4200 | −7500 | −3500 | −4100 | 5/5 | −0.42", lambda: row("train_h_z")),
+    ("| train H(W) (heads) | +900 |", "+900 | +1100 | −200 | +700 | +400 | 1/5 | +0.97", lambda: row("train_h_w")),
+    ("| train MIR, centred | −2800 |", "−2800 | −4000 | −6600 | −1900 | −2500 | 5/5 | −0.30", lambda: row("train_mir_centred")),
+    ("| train HDR, centred | −5300 |", "−5300 | −4000 | −7300 | −3300 | −4600 | 5/5 | +0.21", lambda: row("train_hdr_centred")),
+    ("| train H(Z), centred | +300 |", "+300 | +100 | −5700 | +200 | −100 | 2/5 | −0.86", lambda: row("train_h_z_centred")),
+    ("| test accuracy (change step) | 5900 |", "5900 | 5600 | 8900 | 5000 | 5500", lambda: values(STEPS, "step_test_accuracy", model="transformer")),
+    ("test\naccuracy creeps", "0.03–0.27", lambda: tf("test_accuracy", 2000)),
+    ("at change steps 5,000–8,900", "5,000–8,900", lambda: values(STEPS, "step_test_accuracy", model="transformer")),
+    ("final test\naccuracy", "0.9965–1.000", lambda: values(STEPS, "final_test_accuracy", model="transformer")),
+    ("share 0.73–0.96 at the end", "0.73–0.96", lambda: tf("embedding_fourier_share", 10000)),
+    ("H(Z) of the representations falls from", "3.99–4.11", lambda: tf("train_h_z", 1000)),
+    ("H(Z) of the representations falls from", "0.36–0.43", lambda: tf("train_h_z", 2000)),
+    ("taking train MIR from 0.33–0.34", "0.33–0.34\nto 0.26–0.27", lambda: [*np.sort(tf("train_mir", 1000))[[0, -1]], *np.sort(tf("train_mir", 2000))[[0, -1]]]),
+    ("and HDR from 0.03–0.06", "0.03–0.06 to 0.90–0.91", lambda: [*np.sort(tf("train_hdr", 1000))[[0, -1]], *np.sort(tf("train_hdr", 2000))[[0, -1]]]),
+    ("with the mean subtracted, H(Z) stays at", "3.5–4.2", lambda: np.concatenate([tf("train_h_z_centred", s) for s in range(1000, 2001, 100)])),
+    ("Centred MIR drifts down", "0.33", lambda: tf("train_mir_centred", 1000).mean()),
+    ("Centred MIR drifts down", "0.21–0.29 at the end", lambda: tf("train_mir_centred", 10000)),
+    ("0.25–0.32 at step 5,000", "0.25–0.32", lambda: tf("train_mir", 5000)),
+    ("0.37–0.50 at the end; test MIR alike", "0.37–0.50", lambda: tf("train_mir", 10000)),
+    ("4.2 nats at step 2,000", "4.2", lambda: tf("train_h_w", 2000).mean()),
+    ("→ 2.3–3.1 at the end", "2.3–3.1", lambda: tf("train_h_w", 10000)),
+    ("It oscillates", "1,100–1,600", lambda: troughs()),
+    ("intervals after step 1,000 over the 5", "26 intervals after step 1,000 over the 5", lambda: [troughs().size, 1000, 5]),
+    ("0.02 at step 300, 0.43–0.54 at 500", "0.43–0.54", lambda: mlp("test_accuracy", 500)),
+    ("0.02 at step 300, 0.43–0.54 at 500", "0.95–0.98", lambda: mlp("test_accuracy", 700)),
+    ("0.02 at step 300, 0.43–0.54 at 500", "0.02", lambda: mlp("test_accuracy", 300).mean()),
+    ("Fourier share\nreaches only", "0.36–0.49", lambda: mlp("embedding_fourier_share", 1500)),
+    ("class-pairing\nMIR (C×C Grams", "0.88–0.89", lambda: tf("train_mir_class", 0)),
+    ("class-pairing\nMIR (C×C Grams", "0.43–0.56", lambda: tf("train_mir_class", 10000)),
+]

@@ -148,14 +148,18 @@ def check_claims(text: str) -> list[str]:
 
     problems = []
     for phrase, quoted, source in CLAIMS:
-        paragraph = _paragraph(text, phrase)
+        try:
+            paragraph = _paragraph(text, phrase)
+        except LookupError as error:
+            problems.append(str(error))
+            continue
         if quoted not in paragraph:
             problems.append(f"{phrase!r}: {quoted!r} not in its paragraph")
             continue
         computed = source()
         computed = np.atleast_1d(np.asarray(computed, dtype=np.float64))
-        parts = re.split(r"\s*(?:–|/|,\s)\s*", re.sub(r"^[^\d+−-]*|[^\d%]*$", "", quoted))
-        if len(parts) == 2 and "–" in quoted and computed.size > 2:
+        parts = re.findall(r"(?<![\w.])[+−-]?\d[\d,]*(?:\.\d+)?%?", quoted)
+        if len(parts) == 2 and re.search(r"\d–[+−-]?\d|\d and \d", quoted) and computed.size > 2:
             computed = np.array([computed.min(), computed.max()])
         if len(parts) != computed.size or not all(_agrees(p, v) for p, v in zip(parts, computed)):
             problems.append(f"{phrase!r}: quoted {quoted!r}, computed {np.round(computed, 6).tolist()}")
