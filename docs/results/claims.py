@@ -73,6 +73,25 @@ def troughs() -> np.ndarray:
     return np.array(gaps)
 
 
+def pr(column: str, variant: str, sparsity: float, split: str = "test") -> np.ndarray:
+    return values(PRUNE, column, variant=variant, sparsity=sparsity, split=split)
+
+
+def pr_curve(column: str, variant: str) -> np.ndarray:
+    return np.array([pr(column, variant, x).mean() for x in (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99)])
+
+
+def paired_ci(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """Mean of the paired differences a − b and its 95 % t interval."""
+    d = np.asarray(a) - np.asarray(b)
+    half = stats.t.ppf(0.975, d.size - 1) * sd(d) / np.sqrt(d.size)
+    return [d.mean(), d.mean() - half, d.mean() + half]
+
+
+def imp_gap(sparsity: float) -> list[float]:
+    return paired_ci(pr("mir", "IMP body, rewound", sparsity), pr("mir", "one-shot body + fine-tune", sparsity))
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -92,6 +111,26 @@ CLAIMS = [
     ("1.26 and 1.36 on either split", "1.26 and 1.36", lambda: np.r_[dyn_curve("mi", "train")[1:], dyn_curve("mi", "test")[1:]]),
     ("near 2.40. The network", "2.40", lambda: [dyn_curve("h_z", "train")[15]]),
     ("(train NC1 0.35)", "0.35", lambda: dyn_curve("nc1", "train")[15]),
+    # pruning
+    ("body sparsity 0.9 / 0.99 is network", "0.9 / 0.99 is network sparsity 0.888 / 0.977", lambda: [0.9, 0.99, pr("network_sparsity", "one-shot body", 0.9).mean(), pr("network_sparsity", "one-shot body", 0.99).mean()]),
+    ("MIR falls with sparsity after fine-tuning at every", "(0.601 at 0 to 0.456 at 99 %)", lambda: [pr_curve("mir", "one-shot body + fine-tune")[0], 0, pr_curve("mir", "one-shot body + fine-tune")[-1], 99] if np.all(np.diff(pr_curve("mir", "one-shot body + fine-tune")) < 0) else [0, 0, 0, 0]),
+    ("MIR falls with sparsity after fine-tuning at every", "up to 98 % (0.604 to 0.311)", lambda: [98, *pr_curve("mir", "one-shot body")[[0, 5]]] if np.all(np.diff(pr_curve("mir", "one-shot body")[:6]) < 0) else [0, 0, 0]),
+    ("MIR falls with sparsity after fine-tuning at every", "(0.311 →\n0.319)", lambda: pr_curve("mir", "one-shot body")[5:]),
+    ("HDR is\nstill not monotonic", "0.118 → 0.023 at 80 % as pruned, 0.009 at 90 % fine-tuned", lambda: [pr_curve("hdr", "one-shot body")[0], pr_curve("hdr", "one-shot body")[2], 80, pr_curve("hdr", "one-shot body + fine-tune")[3], 90]),
+    ("HDR is\nstill not monotonic", "from 2.43 toward H(W) = 2.15", lambda: [pr_curve("h_z", "one-shot body")[0], pr_curve("h_w", "one-shot body")[0]]),
+    ("HDR is\nstill not monotonic", "(to 0.78 at 99 %)", lambda: [pr_curve("hdr", "one-shot body")[-1], 99]),
+    ("HDR is\nstill not monotonic", "(0.46 nats at 99 %)", lambda: [pr_curve("h_z", "one-shot body")[-1], 99]),
+    ("H(W) stays at 2.146 in", "2.146", lambda: np.unique(pr_curve("h_w", "one-shot body").round(3))),
+    ("(accuracy 0.682 against 0.697 as pruned", "(accuracy 0.682 against 0.697 as pruned,\nMIR 0.426 against 0.429)", lambda: [pr("accuracy", "one-shot all", 0.9).mean(), pr("accuracy", "one-shot body", 0.9).mean(), pr("mir", "one-shot all", 0.9).mean(), pr("mir", "one-shot body", 0.9).mean()]),
+    ("pushes H(W) of the pruned heads up to 2.20", "2.20", lambda: pr("h_w", "one-shot all", 0.99).mean()),
+    ("HDR at 99 % is alike in both scopes", "(0.79 and 0.78)", lambda: [pr("hdr", "one-shot all", 0.99).mean(), pr("hdr", "one-shot body", 0.99).mean()]),
+    ("(0.003–0.008 lower)", "0.003–0.008", lambda: [pr("accuracy", "one-shot body + fine-tune", x).mean() - pr("accuracy", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)]),
+    ("and has a higher MIR in both seeds", "0.604 against 0.560 at 80 % and\n0.574 against 0.517 at 90 %", lambda: [pr("mir", "IMP body, rewound", 0.8).mean(), pr("mir", "one-shot body + fine-tune", 0.8).mean(), 80, pr("mir", "IMP body, rewound", 0.9).mean(), pr("mir", "one-shot body + fine-tune", 0.9).mean(), 90]),
+    ("and has a higher MIR in both seeds", "both seeds", lambda: [] if np.all(pr("mir", "IMP body, rewound", 0.8) > pr("mir", "one-shot body + fine-tune", 0.8)) and np.all(pr("mir", "IMP body, rewound", 0.9) > pr("mir", "one-shot body + fine-tune", 0.9)) else [0]),
+    ("and has a higher MIR in both seeds", "(2.33–2.45)", lambda: [pr("h_z", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)]),
+    ("and has a higher MIR in both seeds", "(0.08–0.14\nagainst 0.01–0.11", lambda: [*np.sort([pr("hdr", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]], *np.sort([pr("hdr", "one-shot body + fine-tune", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]]]),
+    ("The paired differences in MIR", "+0.044 and +0.057", lambda: [imp_gap(0.8)[0], imp_gap(0.9)[0]]),
+    ("The paired differences in MIR", "−0.053 to +0.140 and −0.090 to +0.204", lambda: [*imp_gap(0.8)[1:], *imp_gap(0.9)[1:]]),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),
