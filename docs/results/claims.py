@@ -92,6 +92,28 @@ def imp_gap(sparsity: float) -> list[float]:
     return paired_ci(pr("mir", "IMP body, rewound", sparsity), pr("mir", "one-shot body + fine-tune", sparsity))
 
 
+def co(column: str, path: str = COLLAPSE, **f) -> np.ndarray:
+    return values(path, column, **f)
+
+
+def mse(column: str, epoch: int = 450, split: str = "train", path: str = COLLAPSE) -> np.ndarray:
+    return co(column, path, loss_fn="mse", labels="true", epoch=epoch, split=split)
+
+
+def ce(column: str, epoch: int = 450, split: str = "train", path: str = COLLAPSE) -> np.ndarray:
+    return co(column, path, loss_fn="ce", labels="true", epoch=epoch, split=split)
+
+
+def shuffled(column: str, split: str = "train", path: str = COLLAPSE, **f) -> np.ndarray:
+    return co(column, path, labels="shuffled", split=split, **f)
+
+
+def calibration(nc1: float, column: str = "mir_centred") -> float:
+    """The C = 10 isotropic ETF calibration point nearest to an NC1."""
+    picked = rows("collapse/default/calibration.csv", num_classes=10, geometry="etf", noise="isotropic")
+    return float(min(picked, key=lambda r: abs(float(r["nc1"]) - nc1))[column])
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -131,6 +153,43 @@ CLAIMS = [
     ("and has a higher MIR in both seeds", "(0.08–0.14\nagainst 0.01–0.11", lambda: [*np.sort([pr("hdr", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]], *np.sort([pr("hdr", "one-shot body + fine-tune", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]]]),
     ("The paired differences in MIR", "+0.044 and +0.057", lambda: [imp_gap(0.8)[0], imp_gap(0.9)[0]]),
     ("The paired differences in MIR", "−0.053 to +0.140 and −0.090 to +0.204", lambda: [*imp_gap(0.8)[1:], *imp_gap(0.9)[1:]]),
+    # collapse, default
+    ("Per MSE seed at epoch 450 (train)", "NC1 0.0047 / 0.0024 / 0.0058, centred MIR 0.923 / 0.943 /\n0.918", lambda: [*mse("nc1"), *mse("mir_centred")]),
+    ("Per MSE seed at epoch 450 (train)", "0.9984 / 0.9986 / 0.9984 (8 / 7 / 8", lambda: [*mse("accuracy"), *np.round((1 - mse("accuracy")) * 5000)]),
+    ("train NC1 ≤ 0.01 from epoch", "from epoch 175, 100\n  and 175", lambda: [float(rows("collapse/default/first_epochs.csv", run=f"loss=mse,seed={k}")[0]["first_epoch_nc1_le_0.01"]) for k in range(3)]),
+    ("train NC1 ≤ 0.01 from epoch", "ending at 0.0047, 0.0024 and 0.0058", lambda: mse("nc1")),
+    ("train NC1 ≤ 0.01 from epoch", "(7–8 of 5,000 images, against 13–19 after 300 epochs)", lambda: [7, 8, 5000, 13, 19, 300] if sorted(np.round((1 - mse("accuracy")) * 5000)) == [7, 8, 8] and sorted(np.round((1 - mse("accuracy", 300, path=C300)) * 5000)) == [13, 16, 19] else [0] * 6),
+    ("train NC1 ≤ 0.01 from epoch", "0.42–0.51", lambda: mse("nc2_etf_distance")),
+    ("train NC1 ≤ 0.01 from epoch", "0.29–0.58", lambda: mse("nc3")),
+    ("Centred MIR follows NC1 along the calibration", "0.943 at NC1\n  0.0024", lambda: [mse("mir_centred")[1], mse("nc1")[1]]),
+    ("Centred MIR follows NC1 along the calibration", "from epoch 175", lambda: [float(rows("collapse/default/first_epochs.csv", run="loss=mse,seed=1")[0]["first_epoch_mir_centred_within_0.025"])]),
+    ("Centred MIR follows NC1 along the calibration", "0.923 at\n  0.0047 and 0.918 at 0.0058", lambda: [mse("mir_centred")[0], mse("nc1")[0], mse("mir_centred")[2], mse("nc1")[2]]),
+    ("Centred MIR follows NC1 along the calibration", "gives 0.924 at NC1 0.0048", lambda: [calibration(0.0048), calibration(0.0048, "nc1")]),
+    ("Centred MIR follows NC1 along the calibration", "to 0.014 and 0.018 in seeds 0 and 1 (0.070 in seed 2)", lambda: [*mse("hdr_centred")[:2], 0, 1, mse("hdr_centred")[2], 2]),
+    ("overshoots MIR_NC**: 0.969 and 0.976", "0.969 and 0.976", lambda: mse("mir")[:2]),
+    ("overshoots MIR_NC**: 0.969 and 0.976", "0.998 for the measured cosine ρ = 0.03", lambda: [mse("mir_rho")[:2].mean(), mse("rho")[:2].mean()]),
+    ("overshoots MIR_NC**: 0.969 and 0.976", "(HDR 0.041 and 0.030 against 0.044", lambda: [*mse("hdr")[:2], mse("hdr_rho")[:2].mean()]),
+    ("overshoots MIR_NC**: 0.969 and 0.976", "(ρ = 0.115: 0.935 against\n  0.979)", lambda: [mse("rho")[2], mse("mir")[2], mse("mir_rho")[2]]),
+    ("**Class pairing** starts at", "0.983 at initialisation (NC1 5.5, accuracy 0.10) and ends at 0.947\n  (MSE) and 0.930 (CE)", lambda: [ce("mir_class", 0).mean(), ce("nc1", 0).mean(), ce("accuracy", 0).mean(), mse("mir_class").mean(), ce("mir_class").mean()]),
+    ("**Cross-entropy does not collapse here**", "train accuracy 0.99 at epoch 25", lambda: [ce("accuracy", 25).mean(), 25]),
+    ("**Cross-entropy does not collapse here**", "from epoch 200 on (seed 1 dips to 0.93 at epoch 150)", lambda: [200 if all(ce("accuracy", e).min() == 1 for e in range(200, 451, 25)) and ce("accuracy", 175).min() < 1 else 0, 1, ce("accuracy", 150)[1], 150]),
+    ("**Cross-entropy does not collapse here**", "train NC1 0.28–0.40\n  at epoch 450 as at epoch 300", lambda: [*np.sort(ce("nc1"))[[0, -1]], 450, 300] if np.array_equal(np.round(np.sort(ce("nc1", 300))[[0, -1]], 2), np.round(np.sort(ce("nc1"))[[0, -1]], 2)) else [0] * 4),
+    ("**Cross-entropy does not collapse here**", "centred MIR 0.541 ± 0.019", lambda: [ce("mir_centred").mean(), sd(ce("mir_centred"))]),
+    ("**Shuffled-label control**", "(training accuracy 0.10 until epoch 100, 0.26 at 150, 0.79 at 225, 0.92 at\n  450", lambda: [shuffled("accuracy", epoch=100)[0], 100, shuffled("accuracy", epoch=150)[0], 150, shuffled("accuracy", epoch=225)[0], 225, shuffled("accuracy", epoch=450)[0], 450]),
+    ("**Shuffled-label control**", "it reached 0.19", lambda: shuffled("accuracy", path=C300).max()),
+    ("**Shuffled-label control**", "it is 0.009 at\n  initialisation and stays below 0.11", lambda: [shuffled("mir", epoch=0)[0], 0.11 if np.nanmax(shuffled("mir")[:7]) < 0.11 else 0]),
+    ("**Shuffled-label control**", "to 0.27 (epoch 175) and 0.672 (centred 0.657)", lambda: [shuffled("mir", epoch=175)[0], 175, shuffled("mir", epoch=450)[0], shuffled("mir_centred", epoch=450)[0]]),
+    ("**Shuffled-label control**", "at a similar NC1 (0.275)", lambda: shuffled("nc1", epoch=450)),
+    ("**Shuffled-label control**", "it is 0.017 (centred 0.011) at the end", lambda: [shuffled("mir", "test", epoch=450)[0], shuffled("mir_centred", "test", epoch=450)[0]]),
+    ("**Shuffled-label control**", "(epochs 25–100: centred 0.86–1.00 on both splits", lambda: [25, 100, *(lambda x: [np.nanmin(x), np.nanmax(x)])(np.r_[[shuffled("hdr_centred", sp, epoch=e)[0] for sp in ("train", "test") for e in (25, 50, 75, 100)]])]),
+    ("**Shuffled-label control**", "4\n  records undefined", lambda: [sum(bool(r["undefined"]) for r in rows(COLLAPSE, labels="shuffled"))]),
+    ("**Shuffled-label control**", "falls to 0.003–0.05 (centred)", lambda: [shuffled("hdr_centred", sp, epoch=e)[0] for sp in ("train", "test") for e in range(125, 251, 25)]),
+    ("**Shuffled-label control**", "(epochs 125–250) and rises to 0.09–0.10 on both splits from epoch 275", lambda: [125, 250, *(lambda x: [x.min(), x.max()])(np.array([shuffled("hdr_centred", sp, epoch=e)[0] for sp in ("train", "test") for e in range(275, 451, 25)])), 275]),
+    ("**Shuffled-label control**", "ends at 0.15 (train) and 0.27 (test), above the true-label MSE runs (0.05\n  and 0.04)", lambda: [shuffled("hdr", epoch=450)[0], shuffled("hdr", "test", epoch=450)[0], mse("hdr").mean(), mse("hdr", split="test").mean()]),
+    ("- **Test split**: NC1 0.42", "NC1 0.42 (MSE) and 0.75 (CE), centred MIR 0.662 and 0.454", lambda: [mse("nc1", split="test").mean(), ce("nc1", split="test").mean(), mse("mir_centred", split="test").mean(), ce("mir_centred", split="test").mean()]),
+    ("At epoch 300, MSE train NC1", "0.0074 / 0.0044 / 0.0180\n(centred MIR 0.903 / 0.917 / 0.871; 16 / 13 / 19", lambda: [*mse("nc1", 300, path=C300), *mse("mir_centred", 300, path=C300), *np.round((1 - mse("accuracy", 300, path=C300)) * 5000)]),
+    ("At epoch 300, MSE train NC1", "CE train NC1 0.319 ± 0.029\n(centred MIR 0.548 ± 0.013)", lambda: [ce("nc1", 300, path=C300).mean(), sd(ce("nc1", 300, path=C300)), ce("mir_centred", 300, path=C300).mean(), sd(ce("mir_centred", 300, path=C300))]),
+    ("At epoch 300, MSE train NC1", "at most 0.19, training MIR 0.070, centred 0.010", lambda: [shuffled("accuracy", path=C300).max(), shuffled("mir", path=C300, epoch=300)[0], shuffled("mir_centred", path=C300, epoch=300)[0]]),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),
