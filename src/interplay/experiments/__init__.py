@@ -13,14 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from interplay.experiments import clustering, cma, collapse, dynamics, grokking, label_smoothing, lmc, loss_supervised, pruning, semi_supervised
+from interplay.experiments import (
+    clustering, cma, collapse, dynamics, grokking, label_smoothing, linguistic_collapse, lmc, loss_supervised, pruning, semi_supervised,
+)
 from interplay.config import Layer, resolve_config
 from interplay.experiments.runs import Records, prepare_run_dir
 from interplay.validation import InterplayValueError
 
 __all__ = ["REGISTRY", "run_experiment", "experiment_config"]
 
-REGISTRY = {module.NAME: module for module in (dynamics, label_smoothing, pruning, lmc, grokking, clustering, loss_supervised, semi_supervised, cma, collapse)}
+REGISTRY = {module.NAME: module for module in (
+    dynamics, label_smoothing, pruning, lmc, grokking, clustering, loss_supervised, semi_supervised, cma, collapse, linguistic_collapse,
+)}
 
 
 def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] | None = None, layers: list[Layer] = ()):
