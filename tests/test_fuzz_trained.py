@@ -18,33 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
+from strategies import trained_batches
 from interplay import interplay_metrics
 from interplay.metrics import InformationInterplay
 
 FIELDS = {"h_z": "h_x", "h_w": "h_y", "h_joint": "h_joint", "mi": "mi", "mir": "mir", "hdr": "hdr"}
-
-
-@st.composite
-def trained_batches(draw):
-    """Features (n, d), labels (n,) with at least two classes, heads (C, d), all in one dtype."""
-    n, d, c = draw(st.integers(4, 48)), draw(st.integers(1, 16)), draw(st.integers(2, 7))
-    seed = draw(st.integers(0, 2**31 - 1))
-    g = np.random.default_rng(seed)
-    weights = g.dirichlet(np.full(c, draw(st.sampled_from([0.3, 1.0, 10.0]))))  # unbalanced classes
-    labels = g.choice(c, size=n, p=weights)
-    labels[:2] = (0, 1)
-    heads = g.standard_normal((c, d))
-    spread = 10.0 ** -draw(st.floats(0, 4))  # steeply decaying spectrum
-    noise = g.standard_normal((n, d)) * np.logspace(0, np.log10(spread), d) * 10.0 ** draw(st.integers(-7, 0))
-    shared = 10.0 ** draw(st.integers(0, 3)) * np.abs(g.standard_normal(d))  # large shared mean
-    x = shared + draw(st.floats(0, 2)) * heads[labels] + noise
-    if draw(st.booleans()):
-        x = np.maximum(x, 0)  # ReLU
-    dead = g.random(d) < draw(st.sampled_from([0.0, 0.3]))
-    x[:, dead] = 0  # dead units
-    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
-    as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dtype)  # noqa: E731
-    return as_tensor(x), torch.from_numpy(labels), as_tensor(heads)
 
 
 def tolerance(n: int, condition: float = 1.0) -> float:
