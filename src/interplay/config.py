@@ -99,8 +99,7 @@ class TrainConfig:
                                             "every class); 0 = all", minimum=0)
     eval_batch_size: int = setting(1000, "batch size of metric evaluation", minimum=1)
     pairing: str = setting("sample", "pairing of representations with heads for MIR/HDR", choices=("sample", "class"))
-    center: bool = setting(False, "centre both splits' representations by the training subset's mean before "
-                                  "MIR and HDR (class pairing: each split's class means by their own mean)")
+    center: bool = setting(False, "centre both splits' representations by the training subset's mean before MIR and HDR")
     max_exact_size: int = setting(8192, "largest eigenproblem of the exact metrics", minimum=2)
     method: str = setting("auto", "MIR/HDR on all evaluated samples: exact, stochastic (an estimate with a standard "
                                   "error), or auto (exact when it fits max_exact_size)", choices=("auto", "exact", "stochastic"))

@@ -57,8 +57,13 @@ def test_test_split_is_centred_by_the_training_mean(tmp_path, capsys):
     assert abs(expected["test"]["mir"] - own_mean["mir"]) > 1e-4
 
 
-def test_dead_representations_are_left_out_of_the_training_mean(tmp_path):
-    session = Session.create(TrainConfig(**SETTINGS, center=True))
+def class_means(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.stack([x[labels == c].mean(0) for c in range(int(labels.max()) + 1)])
+
+
+@pytest.mark.parametrize("pairing", ["sample", "class"])
+def test_dead_representations_are_left_out_of_the_training_mean(pairing):
+    session = Session.create(TrainConfig(**SETTINGS, center=True, pairing=pairing))
     session.train_epoch(1)
     chosen = session.evaluation_indices()["train"]
     first = head_inputs(session.model, session.images["train"][chosen])
@@ -73,6 +78,10 @@ def test_dead_representations_are_left_out_of_the_training_mean(tmp_path):
     assert 0.2 < 1 - live["train"].mean() < 0.4 and not live["test"].all()
     mean = train[live["train"]].mean(0)
     labels = session.test_set.labels.numpy()[live["test"]]
-    expected = entropies(test[live["test"]] - mean, heads[labels])
+    if pairing == "sample":
+        expected = entropies(test[live["test"]] - mean, heads[labels])
+    else:
+        expected = entropies(class_means(test[live["test"]], labels) - mean, heads)
     assert results["test"].information.mir.item() == pytest.approx(expected["mir"], rel=1e-7)
+    assert results["test"].information.hdr.item() == pytest.approx(expected["hdr"], rel=1e-7, abs=1e-12)
     assert results["test"].information.n == live["test"].sum()

@@ -6,7 +6,6 @@ several sessions with their own configs. Data order depends only on the seed and
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,10 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from interplay.config import TrainConfig
 from interplay.data import ImageDataset, balanced_subset, load_dataset
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
-from interplay.functional.interplay import InterplayResult
-from interplay.heads import find_head, head_weight
 from interplay.losses import InterplayLoss
-from interplay.metrics import InformationInterplay
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
 from interplay.training.distributed import Context, resolve_device
@@ -102,12 +98,6 @@ def exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
     if pairing == "class":
         return min(num_classes, dim * dim)
     return min(n, dim * min(num_classes, dim))
-
-
-def _live_mean(result: ProbeResult) -> torch.Tensor:
-    """The mean (d,) of the representations that the information metrics measure: ``result.mean``
-    averages every sample, while those metrics leave all-zero rows out, which add nothing to the sum."""
-    return result.mean.double() * (result.n / result.information.n)
 
 
 def _check_exact_sizes(config: TrainConfig, sizes: dict[str, int], dim: int, num_classes: int) -> None:
@@ -212,13 +202,14 @@ class Session:
     def evaluate(self, model: nn.Module | None = None) -> dict[str, ProbeResult]:
         """Probe the model on the seeded training subset and the whole test set.
 
-        NC4 of the test set uses the class means of the training subset. A metric that cannot be
+        NC4 of the test set uses the class means of the training subset; with ``center`` both splits
+        are centred by its mean (of the live samples, those the information metrics measure). A metric that cannot be
         computed (e.g. MIR of a rank-one Gram) is NaN, and ``ProbeResult.warnings`` says why.
         """
         config, model = self.config, model or self.model
         indices = self.evaluation_indices()
         labels = {"train": self.train_set.labels, "test": self.test_set.labels}
-        results, class_means = {}, None
+        results, class_means, center = {}, None, config.center
         dim = self.model.head.in_features
         for split in ("train", "test"):
             loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
@@ -227,44 +218,13 @@ class Session:
             # Otherwise the metric decides (moments within its memory budget, else the features).
             n = len(indices[split])
             storage = "features" if exact_side(n, dim, self.num_classes, "sample") == n else "auto"
-            by_training_mean = config.center and config.pairing == "sample" and split == "test"
-            results[split] = probe(model, loader, pairing=config.pairing, center=config.center and not by_training_mean,
-                                   class_means=class_means, max_exact_size=config.max_exact_size, method=config.method,
-                                   tolerance=config.tolerance, seed=config.seed, storage=storage, undefined="nan")
-            if by_training_mean:
-                results[split] = self._centred_information(results[split], model, loader, _live_mean(results["train"]), storage)
+            results[split] = probe(model, loader, pairing=config.pairing, center=center, class_means=class_means,
+                                   max_exact_size=config.max_exact_size, method=config.method, tolerance=config.tolerance,
+                                   seed=config.seed, storage=storage, undefined="nan")
             class_means = results["train"].class_means
+            # The test split is centred by the training subset's mean, not by its own.
+            center = results["train"].live_mean if config.center else False
         return results
-
-    def _centred_information(self, result: ProbeResult, model: nn.Module, loader: TensorBatches, mean: torch.Tensor,
-                             storage: str) -> ProbeResult:
-        """``result`` with its information metrics recomputed on the features centred by ``mean``
-        (d,), read at the head's input in a second pass, zero rows left out as probe leaves them."""
-        config, head = self.config, find_head(model)
-        weight = head_weight(head).detach().double()  # (C, d)
-        info = InformationInterplay(
-            self.num_classes, weight.shape[1], center=mean, max_exact_size=config.max_exact_size, method=config.method,
-            tolerance=config.tolerance, seed=config.seed, storage=storage, skip_zero_rows=True,
-        ).to(self.device)
-        modes = {module: module.training for module in model.modules()}
-        model.eval()
-        try:
-            with torch.no_grad(), tap_features(head) as seen:
-                for images, labels in loader:
-                    model(images)
-                    info.update(seen.pop().float(), labels, weight)
-        finally:
-            for module, mode in modes.items():
-                module.training = mode
-        # probe's own warning about its information metrics (the first, when undefined) concerns the uncentred features.
-        warnings = result.warnings[1:] if result.estimate == "undefined" else list(result.warnings)
-        try:
-            information = info.compute()
-        except InterplayValueError as error:
-            information = InterplayResult.undefined(result.n, self.num_classes, "sample", True)
-            warnings.insert(0, str(error))
-        estimate = {"stochastic": "stochastic", "undefined": "undefined"}.get(information.method, "exact")
-        return dataclasses.replace(result, information=information, estimate=estimate, warnings=warnings)
 
     def evaluation_indices(self) -> dict[str, torch.Tensor]:
         """The samples every evaluation reads: the seeded training subset and the whole test set."""
