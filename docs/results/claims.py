@@ -114,6 +114,27 @@ def calibration(nc1: float, column: str = "mir_centred") -> float:
     return float(min(picked, key=lambda r: abs(float(r["nc1"]) - nc1))[column])
 
 
+def corr_row(name: str, drop: bool) -> list[float]:
+    from collapse.correlations import paths, summary
+
+    r = summary(paths()[name], drop_epoch_zero=drop)
+    return [r["records"], *(r[f"{m}_{k}"] for m in ("mir", "hdr") for k in ("corr", "r2", "partial")), r["accuracy_r2"]]
+
+
+def corr(name: str, key: str, drop: bool = False) -> float:
+    from collapse.correlations import paths, summary
+
+    return summary(paths()[name], drop_epoch_zero=drop)[key]
+
+
+def lmc_path(column: str, spawn, alpha: float) -> float:
+    return mean("lmc/measurements.csv", column, spawn=spawn, alpha=alpha, split="test")
+
+
+def lmc_corr(paths: str, metric: str, barrier: str, column: str) -> float:
+    return float(rows("lmc/correlations.csv", split="test", paths=paths, metric=metric, barrier=barrier)[0][column])
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -135,19 +156,19 @@ CLAIMS = [
     ("(train NC1 0.35)", "0.35", lambda: dyn_curve("nc1", "train")[15]),
     # pruning
     ("body sparsity 0.9 / 0.99 is network", "0.9 / 0.99 is network sparsity 0.888 / 0.977", lambda: [0.9, 0.99, pr("network_sparsity", "one-shot body", 0.9).mean(), pr("network_sparsity", "one-shot body", 0.99).mean()]),
-    ("MIR falls with sparsity after fine-tuning at every", "(0.601 at 0 to 0.456 at 99 %)", lambda: [pr_curve("mir", "one-shot body + fine-tune")[0], 0, pr_curve("mir", "one-shot body + fine-tune")[-1], 99] if np.all(np.diff(pr_curve("mir", "one-shot body + fine-tune")) < 0) else [0, 0, 0, 0]),
-    ("MIR falls with sparsity after fine-tuning at every", "up to 98 % (0.604 to 0.311)", lambda: [98, *pr_curve("mir", "one-shot body")[[0, 5]]] if np.all(np.diff(pr_curve("mir", "one-shot body")[:6]) < 0) else [0, 0, 0]),
+    ("MIR falls with sparsity after fine-tuning at every", "(0.601 at 0 to 0.456 at 99 %)", lambda: [pr_curve("mir", "one-shot body + fine-tune")[0], 0, pr_curve("mir", "one-shot body + fine-tune")[-1], 0.99] if np.all(np.diff(pr_curve("mir", "one-shot body + fine-tune")) < 0) else [0, 0, 0, 0]),
+    ("MIR falls with sparsity after fine-tuning at every", "up to 98 % (0.604 to 0.311)", lambda: [0.98, *pr_curve("mir", "one-shot body")[[0, 5]]] if np.all(np.diff(pr_curve("mir", "one-shot body")[:6]) < 0) else [0, 0, 0]),
     ("MIR falls with sparsity after fine-tuning at every", "(0.311 →\n0.319)", lambda: pr_curve("mir", "one-shot body")[5:]),
-    ("HDR is\nstill not monotonic", "0.118 → 0.023 at 80 % as pruned, 0.009 at 90 % fine-tuned", lambda: [pr_curve("hdr", "one-shot body")[0], pr_curve("hdr", "one-shot body")[2], 80, pr_curve("hdr", "one-shot body + fine-tune")[3], 90]),
+    ("HDR is\nstill not monotonic", "0.118 → 0.023 at 80 % as pruned, 0.009 at 90 % fine-tuned", lambda: [pr_curve("hdr", "one-shot body")[0], pr_curve("hdr", "one-shot body")[2], 0.8, pr_curve("hdr", "one-shot body + fine-tune")[3], 0.9]),
     ("HDR is\nstill not monotonic", "from 2.43 toward H(W) = 2.15", lambda: [pr_curve("h_z", "one-shot body")[0], pr_curve("h_w", "one-shot body")[0]]),
-    ("HDR is\nstill not monotonic", "(to 0.78 at 99 %)", lambda: [pr_curve("hdr", "one-shot body")[-1], 99]),
-    ("HDR is\nstill not monotonic", "(0.46 nats at 99 %)", lambda: [pr_curve("h_z", "one-shot body")[-1], 99]),
+    ("HDR is\nstill not monotonic", "(to 0.78 at 99 %)", lambda: [pr_curve("hdr", "one-shot body")[-1], 0.99]),
+    ("HDR is\nstill not monotonic", "(0.46 nats at 99 %)", lambda: [pr_curve("h_z", "one-shot body")[-1], 0.99]),
     ("H(W) stays at 2.146 in", "2.146", lambda: np.unique(pr_curve("h_w", "one-shot body").round(3))),
     ("(accuracy 0.682 against 0.697 as pruned", "(accuracy 0.682 against 0.697 as pruned,\nMIR 0.426 against 0.429)", lambda: [pr("accuracy", "one-shot all", 0.9).mean(), pr("accuracy", "one-shot body", 0.9).mean(), pr("mir", "one-shot all", 0.9).mean(), pr("mir", "one-shot body", 0.9).mean()]),
     ("pushes H(W) of the pruned heads up to 2.20", "2.20", lambda: pr("h_w", "one-shot all", 0.99).mean()),
     ("HDR at 99 % is alike in both scopes", "(0.79 and 0.78)", lambda: [pr("hdr", "one-shot all", 0.99).mean(), pr("hdr", "one-shot body", 0.99).mean()]),
     ("(0.003–0.008 lower)", "0.003–0.008", lambda: [pr("accuracy", "one-shot body + fine-tune", x).mean() - pr("accuracy", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)]),
-    ("and has a higher MIR in both seeds", "0.604 against 0.560 at 80 % and\n0.574 against 0.517 at 90 %", lambda: [pr("mir", "IMP body, rewound", 0.8).mean(), pr("mir", "one-shot body + fine-tune", 0.8).mean(), 80, pr("mir", "IMP body, rewound", 0.9).mean(), pr("mir", "one-shot body + fine-tune", 0.9).mean(), 90]),
+    ("and has a higher MIR in both seeds", "0.604 against 0.560 at 80 % and\n0.574 against 0.517 at 90 %", lambda: [pr("mir", "IMP body, rewound", 0.8).mean(), pr("mir", "one-shot body + fine-tune", 0.8).mean(), 0.8, pr("mir", "IMP body, rewound", 0.9).mean(), pr("mir", "one-shot body + fine-tune", 0.9).mean(), 0.9]),
     ("and has a higher MIR in both seeds", "both seeds", lambda: [] if np.all(pr("mir", "IMP body, rewound", 0.8) > pr("mir", "one-shot body + fine-tune", 0.8)) and np.all(pr("mir", "IMP body, rewound", 0.9) > pr("mir", "one-shot body + fine-tune", 0.9)) else [0]),
     ("and has a higher MIR in both seeds", "(2.33–2.45)", lambda: [pr("h_z", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)]),
     ("and has a higher MIR in both seeds", "(0.08–0.14\nagainst 0.01–0.11", lambda: [*np.sort([pr("hdr", "IMP body, rewound", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]], *np.sort([pr("hdr", "one-shot body + fine-tune", x).mean() for x in (0.5, 0.8, 0.9)])[[0, -1]]]),
@@ -190,6 +211,44 @@ CLAIMS = [
     ("At epoch 300, MSE train NC1", "0.0074 / 0.0044 / 0.0180\n(centred MIR 0.903 / 0.917 / 0.871; 16 / 13 / 19", lambda: [*mse("nc1", 300, path=C300), *mse("mir_centred", 300, path=C300), *np.round((1 - mse("accuracy", 300, path=C300)) * 5000)]),
     ("At epoch 300, MSE train NC1", "CE train NC1 0.319 ± 0.029\n(centred MIR 0.548 ± 0.013)", lambda: [ce("nc1", 300, path=C300).mean(), sd(ce("nc1", 300, path=C300)), ce("mir_centred", 300, path=C300).mean(), sd(ce("mir_centred", 300, path=C300))]),
     ("At epoch 300, MSE train NC1", "at most 0.19, training MIR 0.070, centred 0.010", lambda: [shuffled("accuracy", path=C300).max(), shuffled("mir", path=C300, epoch=300)[0], shuffled("mir_centred", path=C300, epoch=300)[0]]),
+    # what MIR and HDR add to NC1-NC3
+    ("| collapse (default run) | 262 |", "262 | -0.95 | 0.93 | +0.27 | +0.47 | 0.60 | -0.07 | 0.87", lambda: corr_row("collapse", False)),
+    ("| dynamics | 96 |", "96 | -0.97 | 0.98 | -0.46 | +0.97 | 0.98 | -0.34 | 0.99", lambda: corr_row("dynamics", False)),
+    ("| label-smoothing | 80 |", "80 | -0.99 | 1.00 | +0.32 | +0.99 | 0.98 | +0.29 | 1.00", lambda: corr_row("label-smoothing", False)),
+    ("| lmc | 378 |", "378 | -0.97 | 0.94 | +0.08 | -0.64 | 0.45 | -0.33 | 0.88", lambda: corr_row("lmc", False)),
+    ("| loss-supervised | 96 |", "96 | -0.01 | 0.97 | -0.16 | +0.52 | 0.95 | +0.08 | 0.25", lambda: corr_row("loss-supervised", False)),
+    ("| pruning | 124 |", "124 | -0.87 | 0.78 | +0.64 | +0.89 | 0.95 | -0.52 | 0.92", lambda: corr_row("pruning", False)),
+    ("| semi-supervised | 48 |", "48 | -0.33 | 0.40 | +0.74 | +0.50 | 0.58 | -0.66 | 0.66", lambda: corr_row("semi-supervised", False)),
+    ("| collapse (default run) | 248 |", "248 | -0.96 | 0.93 | +0.19 | +0.46 | 0.42 | +0.38 | 0.87", lambda: corr_row("collapse", True)),
+    ("| dynamics | 90 |", "90 | -0.48 | 0.63 | -0.69 | +0.04 | 0.41 | -0.72 | 0.74", lambda: corr_row("dynamics", True)),
+    ("| label-smoothing | 64 |", "64 | -0.91 | 0.92 | -0.59 | +0.69 | 0.69 | +0.01 | 0.79", lambda: corr_row("label-smoothing", True)),
+    ("checked against the precision-matrix", "−0.46 both ways", lambda: corr("dynamics", "mir_partial")),
+    ("With every record, NC1–NC3 explain 98–100 %", "98–100 %", lambda: [corr(n, f"{m}_r2") for n in ("dynamics", "label-smoothing") for m in ("mir", "hdr")]),
+    ("With every record, NC1–NC3 explain 98–100 %", "explains 63 %\nof MIR and 41 % of HDR in `dynamics`, 92 % and 69 %", lambda: [corr("dynamics", "mir_r2", True), corr("dynamics", "hdr_r2", True), corr("label-smoothing", "mir_r2", True), corr("label-smoothing", "hdr_r2", True)]),
+    ("With every record, NC1–NC3 explain 98–100 %", "(−0.69 and −0.72)", lambda: [corr("dynamics", "mir_partial", True), corr("dynamics", "hdr_partial", True)]),
+    ("With every record, NC1–NC3 explain 98–100 %", "explain 78 % of MIR and 95 % of HDR", lambda: [corr("pruning", "mir_r2"), corr("pruning", "hdr_r2")]),
+    ("With every record, NC1–NC3 explain 98–100 %", "its 4 records with undefined\nvalues left out) 93 % of MIR, and 60 % of HDR (42 % without epoch 0)", lambda: [262 + 4 - corr("collapse", "records"), corr("collapse", "mir_r2"), corr("collapse", "hdr_r2"), corr("collapse", "hdr_r2", True), 0]),
+    ("With every record, NC1–NC3 explain 98–100 %", "at +0.64 (pruning) and +0.74 (`semi-supervised`, 48 records)", lambda: [corr("pruning", "mir_partial"), corr("semi-supervised", "mir_partial"), corr("semi-supervised", "records")]),
+    ("With every record, NC1–NC3 explain 98–100 %", "(+0.08, 378 records", lambda: [corr("lmc", "mir_partial"), corr("lmc", "records")]),
+    ("With every record, NC1–NC3 explain 98–100 %", "explain 94 % of MIR there", lambda: corr("lmc", "mir_r2")),
+    ("With every record, NC1–NC3 explain 98–100 %", "uncorrelated with NC1 (−0.01)", lambda: corr("loss-supervised", "mir_corr")),
+    ("With every record, NC1–NC3 explain 98–100 %", "(R² 0.45, 0.58 and 0.60)", lambda: [corr("lmc", "hdr_r2"), corr("semi-supervised", "hdr_r2"), corr("collapse", "hdr_r2")]),
+    # lmc
+    ("Children split at\ninitialisation already", "(test loss 0.009 on average: 0.015, 0.010 and 0.001 in\nthe three seeds; error 0.0035)", lambda: [values(LMC, "loss_barrier", spawn=0, split="test").mean(), *values(LMC, "loss_barrier", spawn=0, split="test"), values(LMC, "error_barrier", spawn=0, split="test").mean()]),
+    ("Children split at\ninitialisation already", "0.0016 / 0.0003 at step 25", lambda: [values(LMC, "loss_barrier", spawn=25, split="test").mean(), values(LMC, "error_barrier", spawn=25, split="test").mean(), 25]),
+    ("Children split at\ninitialisation already", "exactly 0\nfrom step 50 on (5 % of training)", lambda: [max(values(LMC, c, spawn=k, split="test").max() for c in ("loss_barrier", "error_barrier") for k in (50, 100, 200, 469)), 50, 50 / 938]),
+    ("Children split at\ninitialisation already", "(midpoint loss 0.281 against 0.299 / 0.296 at spawn 469)", lambda: [lmc_path("loss", 469, 0.5), lmc_path("loss", 469, 0.0), lmc_path("loss", 469, 1.0), 469]),
+    ("two independently initialised networks of", "0.887 test accuracy meet at", lambda: values(LMC, "end_accuracy", spawn="independent", split="test").mean()),
+    ("two independently initialised networks of", "0.503 accuracy and loss 1.54", lambda: [lmc_path("accuracy", "independent", 0.5), lmc_path("loss", "independent", 0.5)]),
+    ("MIR marks that barrier; HDR does not.", "from 0.58 / 0.57 at the ends\nto 0.34 at the midpoint (dip 0.232 ± 0.045)", lambda: [lmc_path("mir", "independent", 0.0), lmc_path("mir", "independent", 1.0), lmc_path("mir", "independent", 0.5), values(LMC, "mir_dip", spawn="independent", split="test").mean(), sd(values(LMC, "mir_dip", spawn="independent", split="test"))]),
+    ("MIR marks that barrier; HDR does not.", "H(Z) (2.32 → 1.94)", lambda: [lmc_path("h_z", "independent", 0.0), lmc_path("h_z", "independent", 0.5)]),
+    ("MIR marks that barrier; HDR does not.", "(0.51 → 1.96)", lambda: [lmc_path("nc1", "independent", 0.0), lmc_path("nc1", "independent", 0.5)]),
+    ("MIR marks that barrier; HDR does not.", "(Spearman +0.72, Pearson +0.99)", lambda: [lmc_corr("all", "mir_dip", "loss_barrier", c) for c in ("spearman", "pearson")]),
+    ("MIR marks that barrier; HDR does not.", "(dip 0 on all 18 paths; MIR is 0.0075–0.014", lambda: [values(LMC, "mir_dip", split="test")[:18].max() if rows(LMC, split="test")[17]["spawn"] != "independent" else 1, 18, *(lambda x: [x.min(), x.max()])(np.array([-mean(LMC, "mir_mid", spawn=k, split="test") for k in (0, 25, 50, 100, 200, 469)]))]),
+    ("MIR marks that barrier; HDR does not.", "(Spearman +0.03, Pearson +0.42)", lambda: [lmc_corr("spawned", "mir_mid", "loss_mid", c) for c in ("spearman", "pearson")]),
+    ("MIR marks that barrier; HDR does not.", "0.11 / 0.09 to 0.055", lambda: [lmc_path("hdr", "independent", 0.0), lmc_path("hdr", "independent", 1.0), lmc_path("hdr", "independent", 0.5)]),
+    ("MIR marks that barrier; HDR does not.", "0.012 ± 0.011", lambda: [values(LMC, "hdr_rise", spawn="independent", split="test").mean(), sd(values(LMC, "hdr_rise", spawn="independent", split="test"))]),
+    ("MIR marks that barrier; HDR does not.", "(Spearman −0.53 to −0.70)", lambda: [lmc_corr("spawned", "hdr_rise", b, "spearman") for b in ("loss_barrier", "error_barrier")]),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),

@@ -138,7 +138,7 @@ def _paragraph(text: str, phrase: str) -> str:
 
 def _agrees(quoted: str, value: float) -> bool:
     scale = 100.0 if quoted.endswith("%") else 1.0
-    digits = quoted.rstrip("%")
+    digits = quoted.rstrip("% ")
     return math.isclose(value * scale, _number(digits), abs_tol=0.5 * 10 ** -_decimals(digits) * (1 + 1e-9) + 1e-12)
 
 
@@ -158,7 +158,9 @@ def check_claims(text: str) -> list[str]:
             continue
         computed = source()
         computed = np.atleast_1d(np.asarray(computed, dtype=np.float64))
-        parts = re.findall(r"(?<![\w.])[+−-]?\d[\d,]*(?:\.\d+)?%?", quoted)
+        parts = re.findall(r"(?<![\w.])[+−-]?\d[\d,]*(?:\.\d+)?(?:\s?%)?", quoted)
+        if len(parts) == 2 and re.search(r"\d–[\d.]+\s?%", quoted):
+            parts[0] += "%"
         if len(parts) == 2 and re.search(r"\d–[+−-]?\d|\d and \d", quoted) and computed.size > 2:
             computed = np.array([computed.min(), computed.max()])
         if len(parts) != computed.size or not all(_agrees(p, v) for p, v in zip(parts, computed)):
