@@ -178,6 +178,51 @@ def terminal_ci(setting: str) -> list[float]:
     return [x.mean() - half, x.mean() + half]
 
 
+REVISIT = {
+    "dynamics, epoch 15": ("dynamics/measurements.csv", dict(epoch=15)),
+    **{f"label smoothing {f}": ("label-smoothing/measurements.csv", dict(epoch=8, smoothing=f)) for f in ("0.0", "0.1", "0.2", "0.4")},
+    "pruning 0.0, one-shot body + fine-tune": (PRUNE, dict(sparsity=0.0, variant="one-shot body + fine-tune")),
+    "pruning 0.9, one-shot body + fine-tune": (PRUNE, dict(sparsity=0.9, variant="one-shot body + fine-tune")),
+    "pruning 0.9, IMP body, rewound": (PRUNE, dict(sparsity=0.9, variant="IMP body, rewound")),
+    **{f"loss-supervised {a}": ("loss-supervised/measurements.csv", dict(epoch=8, setting=a.replace(",", ", ")))
+       for a in ("α=0.0,β=0.0", "α=0.0,β=1.0", "α=0.5,β=0.5", "α=1.0,β=0.0")},
+}
+CURVES = (("etf", "isotropic"), ("etf", "rank 10"), ("cosine=0", "isotropic"))
+
+
+def on_curve(nc1: float, geometry: str, noise: str, column: str = "mir") -> float:
+    """A C = 10 uncentred calibration curve (revisit.py's) at an NC1, interpolated in log NC1."""
+    curve = sorted((float(r["nc1"]), float(r[column])) for r in rows("collapse/revisit_curves.csv", num_classes=10, geometry=geometry, noise=noise))
+    for (x0, y0), (x1, y1) in zip(curve, curve[1:]):
+        if x0 <= nc1 <= x1:
+            return y0 + (np.log(nc1) - np.log(x0)) / (np.log(x1) - np.log(x0)) * (y1 - y0)
+    return float("nan")
+
+
+def revisit(label: str) -> dict:
+    path, f = REVISIT[label]
+    point = {c: mean(path, c, split="train", **f) for c in ("nc1", "mir", "hdr")}
+    point["records"] = len(values(path, "mir", split="train", **f))
+    point["curves"] = [on_curve(point["nc1"], g, n) for g, n in CURVES]
+    point["hdr_curves"] = [on_curve(point["nc1"], g, n, "hdr") for g, n in CURVES]
+    return point
+
+
+def revisit_row(label: str) -> list[float]:
+    p = revisit(label)
+    return [p["records"], p["nc1"], p["mir"], p["hdr"], *p["curves"]]
+
+
+def above(labels, curves=(0, 2)) -> np.ndarray:
+    """MIR minus the isotropic curves' MIR, for the given points."""
+    return np.array([revisit(a)["mir"] - revisit(a)["curves"][k] for a in labels for k in curves])
+
+
+PLAIN = ("dynamics, epoch 15", "label smoothing 0.0", "pruning 0.0, one-shot body + fine-tune", "loss-supervised α=0.0,β=0.0")
+SMOOTHED = ("label smoothing 0.1", "label smoothing 0.2", "label smoothing 0.4")
+NO_MIR_TERM = tuple(k for k in REVISIT if "α=0.5" not in k and "α=1.0" not in k)
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -322,6 +367,28 @@ CLAIMS = [
     ("- **Accuracy**: every CE seed classifies", "(Holm p 0.023 each)", lambda: np.unique(np.round([holm(n) for n in ("mir=1", "mir=0.1,hdr=0.1", "mir=0.3", "hdr=0.1")], 3))),
     ("- **Accuracy**: every CE seed classifies", "(Holm p ≥ 0.28)", lambda: min(holm(n) for n in ("mir=0.05", "mir=0.1", "mir=0.1,centred", "mir=0.1,detached"))),
     ("- **Accuracy**: every CE seed classifies", "(−0.0045; −0.0064 to −0.0026)", lambda: [(terminal_accuracy("hdr=0.1") - terminal_accuracy("ce")).mean(), *terminal_ci("hdr=0.1")]),
+    # earlier experiments on the calibration curve
+    ("| dynamics, epoch 15 | 3 | 0.354 |", "3 | 0.354 | 0.606 | 0.097 | 0.553 | 0.368 | 0.567", lambda: revisit_row("dynamics, epoch 15")),
+    ("| label smoothing 0.0 | 2 | 0.369 |", "2 | 0.369 | 0.620 | 0.101 | 0.549 | 0.361 | 0.564", lambda: revisit_row("label smoothing 0.0")),
+    ("| label smoothing 0.1 | 2 | 0.212 |", "2 | 0.212 | 0.693 | 0.100 | 0.596 | 0.452 | 0.616", lambda: revisit_row("label smoothing 0.1")),
+    ("| label smoothing 0.2 | 2 | 0.191 |", "2 | 0.191 | 0.701 | 0.069 | 0.605 | 0.471 | 0.630", lambda: revisit_row("label smoothing 0.2")),
+    ("| label smoothing 0.4 | 2 | 0.181 |", "2 | 0.181 | 0.703 | 0.049 | 0.612 | 0.482 | 0.637", lambda: revisit_row("label smoothing 0.4")),
+    ("| pruning 0.0, one-shot body + fine-tune | 2 | 0.355 |", "2 | 0.355 | 0.622 | 0.118 | 0.553 | 0.367 | 0.567", lambda: revisit_row("pruning 0.0, one-shot body + fine-tune")),
+    ("| pruning 0.9, one-shot body + fine-tune | 2 | 0.473 |", "2 | 0.473 | 0.528 | 0.009 | 0.530 | 0.322 | 0.540", lambda: revisit_row("pruning 0.9, one-shot body + fine-tune")),
+    ("| pruning 0.9, IMP body, rewound | 2 | 0.429 |", "2 | 0.429 | 0.587 | 0.084 | 0.536 | 0.338 | 0.549", lambda: revisit_row("pruning 0.9, IMP body, rewound")),
+    ("| loss-supervised α=0.0, β=0.0 | 3 | 0.360 |", "3 | 0.360 | 0.621 | 0.105 | 0.551 | 0.365 | 0.566", lambda: revisit_row("loss-supervised α=0.0,β=0.0")),
+    ("| loss-supervised α=0.0, β=1.0 | 3 | 0.357 |", "3 | 0.357 | 0.641 | 0.009 | 0.552 | 0.367 | 0.567", lambda: revisit_row("loss-supervised α=0.0,β=1.0")),
+    ("| loss-supervised α=0.5, β=0.5 | 3 | 0.190 |", "3 | 0.190 | 0.835 | 0.005 | 0.606 | 0.472 | 0.630", lambda: revisit_row("loss-supervised α=0.5,β=0.5")),
+    ("| loss-supervised α=1.0, β=0.0 | 3 | 0.409 |", "3 | 0.409 | 0.966 | 0.651 | 0.541 | 0.345 | 0.554", lambda: revisit_row("loss-supervised α=1.0,β=0.0")),
+    ("Read against the calibration: every earlier run", "stopped at NC1 0.18–0.47", lambda: [revisit(k)["nc1"] for k in REVISIT]),
+    ("Read against the calibration: every earlier run", "give MIR 0.53–0.64, so their MIR of 0.53–0.70", lambda: [*(lambda x: [min(x), max(x)])([revisit(k)["curves"][j] for k in REVISIT for j in (0, 2)]), *(lambda x: [min(x), max(x)])([revisit(k)["mir"] for k in NO_MIR_TERM])]),
+    ("Read against the calibration: every earlier run", "sits 0.04–0.07 above the isotropic curves", lambda: above(PLAIN)),
+    ("Read against the calibration: every earlier run", "lies on the curve (0.528\nagainst 0.530–0.540)", lambda: [revisit("pruning 0.9, one-shot body + fine-tune")["mir"], *np.array(revisit("pruning 0.9, one-shot body + fine-tune")["curves"])[[0, 2]]]),
+    ("Read against the calibration: every earlier run", "sits 0.04–0.05 above it (0.587 at NC1 0.43)", lambda: [*np.sort(above(["pruning 0.9, IMP body, rewound"])), revisit("pruning 0.9, IMP body, rewound")["mir"], revisit("pruning 0.9, IMP body, rewound")["nc1"]]),
+    ("Read against the calibration: every earlier run", "Label smoothing 0.1–0.4 lowers NC1 to 0.18–0.21 and raises MIR to 0.69–0.70, about\n0.07–0.10 above the curves", lambda: [0.1, 0.4, *(lambda x: [min(x), max(x)])([revisit(k)["nc1"] for k in SMOOTHED]), *(lambda x: [min(x), max(x)])([revisit(k)["mir"] for k in SMOOTHED]), *(lambda x: [x.min(), x.max()])(above(SMOOTHED))]),
+    ("Read against the calibration: every earlier run", "gives MIR 0.835 at NC1 0.19 (curve 0.61–0.63)", lambda: [revisit("loss-supervised α=0.5,β=0.5")["mir"], revisit("loss-supervised α=0.5,β=0.5")["nc1"], *np.sort(np.array(revisit("loss-supervised α=0.5,β=0.5")["curves"])[[0, 2]])]),
+    ("Read against the calibration: every earlier run", "gives 0.966 at NC1 0.41 (curve 0.54–0.55, and above MIR_NC) with HDR 0.65", lambda: [revisit("loss-supervised α=1.0,β=0.0")["mir"], revisit("loss-supervised α=1.0,β=0.0")["nc1"], *np.sort(np.array(revisit("loss-supervised α=1.0,β=0.0")["curves"])[[0, 2]]), revisit("loss-supervised α=1.0,β=0.0")["hdr"]]),
+    ("Read against the calibration: every earlier run", "HDR 0.005–0.118, far\nbelow the calibration curves at the same NC1 (isotropic ETF 0.41–0.44, rank 10 0.20–0.22)", lambda: [*(lambda x: [min(x), max(x)])([revisit(k)["hdr"] for k in REVISIT if "α=1.0" not in k]), *(lambda x: [min(x), max(x)])([revisit(k)["hdr_curves"][0] for k in REVISIT if "α=1.0" not in k]), 10, *(lambda x: [min(x), max(x)])([revisit(k)["hdr_curves"][1] for k in REVISIT if "α=1.0" not in k])]),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),

@@ -1,7 +1,8 @@
 """Final (NC1, MIR, HDR) of earlier experiments on the uncentred calibration curves (C = 10).
 
 Run from the repository root: python docs/results/collapse/revisit.py
-Prints a markdown table (with each curve's MIR at the point's NC1) and writes docs/results/collapse/revisit.png.
+Prints a markdown table (with each curve's MIR at the point's NC1) and writes docs/results/collapse/revisit.png
+and the curves to docs/results/collapse/revisit_curves.csv.
 """
 import csv, math, statistics
 from interplay.functional.calibration import calibration_curve
@@ -34,6 +35,11 @@ for cosine in (None, 0.0, 0.3):
     for rank in (None, 10):
         curves += calibration_curve(10, cosine=cosine, rank=rank)
 calibration_figure(curves, "docs/results/collapse/revisit.png", points, centred=False)
+with open("docs/results/collapse/revisit_curves.csv", "w", newline="") as f:
+    fields = ["num_classes", "geometry", "noise", "scale", "nc1", "mir", "hdr"]
+    writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(curves)
 
 
 def on_curve(nc1, geometry, noise):
