@@ -168,6 +168,7 @@ def load_hf(path: str | Path) -> Network:
     except ImportError as error:
         raise InterplayValueError("--hf needs the transformers package: pip install 'interplay[transformers]'.") from error
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         model = AutoModel.from_pretrained(str(path), local_files_only=True)
@@ -245,10 +246,13 @@ def text_windows(text: str, tokenizer, *, length: int, count: int) -> torch.Tens
     special tokens, so that no sequence is padded (the profile averages over every position).
     ``m = min(count, windows the text holds)``; the last, short window is dropped."""
     ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
-    inner = length - tokenizer.num_special_tokens_to_add()
+    special = tokenizer("", add_special_tokens=True)["input_ids"]  # e.g. [CLS, SEP]: what a sequence is framed by
+    starts = {tokenizer.cls_token_id, tokenizer.bos_token_id} - {None}
+    front = next((k for k, i in enumerate(special) if i not in starts), len(special))
+    inner = length - len(special)
     if inner < 1:
         raise InterplayValueError(f"--max-length {length} leaves no room for text between the special tokens; pass --max-length 16 or more.")
-    rows = [tokenizer.build_inputs_with_special_tokens(ids[i:i + inner]) for i in range(0, len(ids) - inner + 1, inner)][:count]
+    rows = [special[:front] + ids[i:i + inner] + special[front:] for i in range(0, len(ids) - inner + 1, inner)][:count]
     if not rows:
         raise InterplayValueError(f"the text holds {len(ids)} tokens, fewer than one window of {inner}; pass a longer --text "
                                   "or a smaller --max-length.")
