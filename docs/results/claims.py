@@ -263,6 +263,29 @@ def cma_chosen(shots: int) -> list[float]:
     return [chosen if chosen == by_validation else -1, cma("accuracy", shots, chosen) - cma("accuracy", shots, 0.0), best, cma("accuracy", shots, best)]
 
 
+CC = "clustering/per-class/class_correlations.csv"
+CLU = "clustering/measurements.csv"
+
+
+def per_class(scope, pair: str, data: str = "trained", **f) -> np.ndarray:
+    return values(CC, "spearman", scope=scope, pair=f"h_class vs {pair}_class", data=data, **f)
+
+
+def epochs_1_to_10(pair: str) -> np.ndarray:
+    return np.concatenate([per_class(str(e), pair) for e in range(1, 11)])
+
+
+def global_corr(pair: str, method: str, drop_epoch_zero: bool = False) -> list[float]:
+    """Per seed, the correlation over the epochs of H(Z) or H(W) with a clustering score."""
+    x, y = pair.split(" vs ")
+    out = []
+    for seed in (0, 1, 2):
+        picked = [r for r in rows(CLU, seed=seed) if not (drop_epoch_zero and r["epoch"] == "0")]
+        a, b = (np.array([float(r[c]) for r in picked]) for c in (x, y))
+        out.append(stats.pearsonr(a, b)[0] if method == "pearson" else stats.spearmanr(a, b)[0])
+    return out
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -457,6 +480,19 @@ CLAIMS = [
     ("- **With this encoder pair, the CMA term", "(at 2 and 16 shots it picked 0.5)", lambda: [*(k for k in (1, 2, 4, 8, 16) if float(rows("cma/chosen.csv", shots=k)[0]["chosen_lambda"]) == 0.5), 0.5]),
     ("- **With this encoder pair, the CMA term", "No λ > 0 beats cross-entropy\n  alone at any shot count", lambda: [0] if all(cma("accuracy", k, lam) < cma("accuracy", k, 0.0) for k in (1, 2, 4, 8, 16) for lam in (0.1, 0.3, 0.5)) else [1]),  # the 0 of "λ > 0"
     ("- MIR between the fixed image features", "(0.38–0.39)", lambda: [cma("mir", k, lam) for k in (1, 2, 4, 8, 16) for lam in (0.0, 0.1, 0.3, 0.5)]),
+    # clustering
+    ("| control, 10 Gaussian classes |", "| 10 | −1.00 | +1.00 |", lambda: [10, per_class("0", "silhouette", "control")[0], per_class("0", "davies_bouldin", "control")[0]]),
+    ("| trained, epoch 0 (initialisation)", "−0.71 / −0.49 / −0.75 | −0.04 / +0.06 / +0.19", lambda: [*per_class("0", "silhouette"), *per_class("0", "davies_bouldin")]),
+    ("| trained, each of epochs 1–10, all seeds |", "−0.79 to −0.99 | +0.78 to +1.00", lambda: [epochs_1_to_10("silhouette").max(), epochs_1_to_10("silhouette").min(), epochs_1_to_10("davies_bouldin").min(), epochs_1_to_10("davies_bouldin").max()]),
+    ("| trained, all (class, epoch) points", "| 110 each | −0.97 / −0.95 / −0.93 | +0.93 / +0.93 / +0.91 |", lambda: [110, *per_class("all", "silhouette"), *per_class("all", "davies_bouldin")]),
+    ("| H(Z) vs silhouette |", "0.999, 0.999, 0.999 | 0.84, 0.62, 0.75", lambda: [*global_corr("h_z vs silhouette", "pearson"), *global_corr("h_z vs silhouette", "spearman")]),
+    ("| H(Z) vs Davies–Bouldin |", "−0.998, −0.998, −0.997 | −0.77, −0.75, −0.45", lambda: [*global_corr("h_z vs davies_bouldin", "pearson"), *global_corr("h_z vs davies_bouldin", "spearman")]),
+    ("| H(W) vs silhouette |", "−0.78, −0.80, −0.79 | −0.19, 0.05, −0.24", lambda: [*global_corr("h_w vs silhouette", "pearson"), *global_corr("h_w vs silhouette", "spearman")]),
+    ("| H(W) vs Davies–Bouldin |", "0.79, 0.82, 0.83 | 0.20, 0.59, 0.50", lambda: [*global_corr("h_w vs davies_bouldin", "pearson"), *global_corr("h_w vs davies_bouldin", "spearman")]),
+    ("Leaving epoch 0 out (computed from the same records)", "0.62 / 0.88 / 0.77", lambda: global_corr("h_z vs silhouette", "pearson", True)),
+    ("Leaving epoch 0 out (computed from the same records)", "−0.45 / −0.53 / −0.21", lambda: global_corr("h_z vs davies_bouldin", "pearson", True)),
+    ("Leaving epoch 0 out (computed from the same records)", "(+0.26 / +0.67 / +0.56)", lambda: global_corr("h_w vs silhouette", "pearson", True)),
+    ("Correlation over the 11 measurements of each seed", "11", lambda: len(rows(CLU, seed=0))),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),
