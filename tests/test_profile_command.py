@@ -132,6 +132,7 @@ def test_retrained_weights_get_their_own_folder(run_dir, tmp_path):
     (["--text"], "--text is for --hf text models"),
     (["--vision", "efficientnet-lite0"], "pass exactly one network"),
     (["--quantities", "renyi_entropy"], "pass --alpha"),
+    (["--probe-samples", "50"], "pass --probe-head too"),
 ])
 def test_run_folder_errors_are_one_line(run_dir, tmp_path, capsys, argv, message):
     assert profile(str(run_dir), "--out", str(tmp_path), *argv) == 2

@@ -143,6 +143,8 @@ def _config(args) -> ProfileConfig:
     if source == "vision" and asked & {"mir", "hdr"} and not args.probe_head:
         raise InterplayValueError("the ImageNet head's 1000 classes are not the data set's labels, so its MIR and HDR mean "
                                   "nothing; pass --probe-head to measure them with a linear probe.")
+    if args.probe_samples and not args.probe_head:
+        raise InterplayValueError("--probe-samples sets the training images of --probe-head; pass --probe-head too, or leave it out.")
     if args.alpha is None and "renyi_entropy" in asked:
         raise InterplayValueError("--quantities renyi_entropy needs its order: pass --alpha, e.g. --alpha 2.")
     dataset = None
@@ -156,7 +158,7 @@ def _config(args) -> ProfileConfig:
     check_device(args.device)
     return ProfileConfig(
         source, model, weights, dataset, text, args.split, args.samples, args.probe_head,
-        args.probe_samples or args.samples, tuple(args.layers) if args.layers else None,
+        (args.probe_samples or args.samples) if args.probe_head else 0, tuple(args.layers) if args.layers else None,
         tuple(sorted(asked)) if asked else None, args.alpha, args.tokens, args.max_length, args.seed, args.device,
         args.data_dir or os.environ.get(DATA_DIR_ENV),
     )
@@ -198,7 +200,7 @@ def _images(config: ProfileConfig, network: models.Network, split: str, count: i
         data = load_dataset(config.dataset, data_dir=config.data_dir, split=split)
         images, labels = data.images, data.labels
     chosen = models.choose_samples(len(labels), count, config.seed)
-    described = f"{len(chosen)} of the {len(labels)} images of {config.dataset}'s {split} split (seed {config.seed})"
+    described = f"{len(chosen)} of the {len(labels)} images of the {split} split of {config.dataset} (seed {config.seed})"
     batches = models.ImageBatches(images[chosen], labels[chosen], batch_size=batch_size, prepare=network.prepare)
     return batches, described, int(labels.max()) + 1
 
