@@ -303,6 +303,34 @@ def semi(column: str, labels: int, setting: str) -> float:
     return mean(SEMI, column, labels=labels, setting=setting, step=400)
 
 
+QUICK = "collapse/measurements.csv"
+
+
+def quick(column: str, epoch: int, split: str = "train") -> float:
+    return float(values(QUICK, column, epoch=epoch, split=split)[0])
+
+
+def curve_at(nc1: float, column: str = "mir_centred", noise: str = "isotropic", path: str = "collapse/calibration.csv") -> float:
+    """The quick run's C = 10 ETF calibration curve at an NC1, interpolated in log NC1."""
+    curve = sorted((float(r["nc1"]), float(r[column])) for r in rows(path, num_classes=10, geometry="etf", noise=noise))
+    for (x0, y0), (x1, y1) in zip(curve, curve[1:]):
+        if x0 <= nc1 <= x1:
+            return y0 + (np.log(nc1) - np.log(x0)) / (np.log(x1) - np.log(x0)) * (y1 - y0)
+    return float("nan")
+
+
+def grid(column: str, noise: str = "isotropic") -> tuple[np.ndarray, np.ndarray]:
+    picked = rows("collapse/calibration.csv", num_classes=10, geometry="etf", noise=noise)
+    return np.array([float(r["nc1"]) for r in picked]), np.array([float(r[column]) for r in picked])
+
+
+def grid_at(nc1: float, column: str, noise: str = "isotropic") -> list[float]:
+    """The grid point nearest an NC1 (in log): its NC1 and value."""
+    x, y = grid(column, noise)
+    k = int(np.argmin(np.abs(np.log(x) - np.log(nc1))))
+    return [x[k], y[k]]
+
+
 CLAIMS = [
     # dynamics
     ("HDR falls from 0.71 to 0.09 (test", "0.71 to 0.09", lambda: [mean(DYN, "hdr", split="test", epoch=0), mean(DYN, "hdr", split="test", epoch=15)]),
@@ -527,6 +555,33 @@ CLAIMS = [
     ("What it shows: with this short budget", "0.666 vs 0.667 and 0.761 vs 0.764", lambda: [semi("accuracy", n, a) for n in (40, 250) for a in ("α=0.0, β=0.0", "α=0.5, β=0.5")]),
     ("What it shows: with this short budget", "(0.05 → 0.12)", lambda: [semi("hdr", 40, "α=0.0, β=0.0"), semi("hdr", 40, "α=0.5, β=0.5")]),
     ("What it shows: with this short budget", "(400 steps", lambda: max(values(SEMI, "step"))),
+    # collapse, quick run
+    ("| train | 0 | 0.095 |", "| 0.095 | 0.713 | 0.368 | 0.478 | 0.994 | 0.253 | 0.359 | 0.126 | 0.853 |", lambda: [quick(c, 0) for c in ("accuracy", "nc1", "mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class", "rho")]),
+    ("| train | 700 | 1.000 |", "| 1.000 | 0.0041 | 0.969 | 0.930 | 0.952 | 0.117 | 0.100 | 0.004 | 0.075 | 0.990 |", lambda: [quick(c, 700) for c in ("accuracy", "nc1", "mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class", "rho", "mir_rho")]),
+    ("| train | 1000 | 1.000 |", "| 1.000 | 0.0029 | 0.978 | 0.935 | 0.952 | 0.102 | 0.078 | 0.003 | 0.061 | 0.993 |", lambda: [quick(c, 1000) for c in ("accuracy", "nc1", "mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class", "rho", "mir_rho")]),
+    ("| test | 1000 | 0.983 |", "| 0.983 | 0.055 | 0.912 | 0.871 | 0.952 | 0.107 | 0.094 | 0.006 | 0.081 | 0.989 |", lambda: [quick(c, 1000, "test") for c in ("accuracy", "nc1", "mir", "mir_centred", "mir_class", "hdr", "hdr_centred", "hdr_class", "rho", "mir_rho")]),
+    ("ρ of the normalised uncentred class means (its HDR:", "0.040 at epoch 1,000", lambda: [quick("hdr_rho", 1000), 1000]),
+    ("**MIR does go to its collapse value when NC1 → 0", "falls from 0.71 to 0.049 (epoch 100), 0.012 (400), 0.008 (500, the first record ≤ 0.01), 0.004 (700) and 0.0029 (1,000)", lambda: [quick("nc1", 0), quick("nc1", 100), 100, quick("nc1", 400), 400, quick("nc1", 500), 500, 0.01, quick("nc1", 700), 700, quick("nc1", 1000), 1000]),
+    ("**MIR does go to its collapse value when NC1 → 0", "0.82 → 0.90 → 0.930 → 0.935", lambda: [quick("mir_centred", e) for e in (100, 400, 700, 1000)]),
+    ("**MIR does go to its collapse value when NC1 → 0", "within 0.025 of MIR_NC from epoch 700 (NC1 0.004),\n  and within 0.017 at the end", lambda: [0.025, float(rows("collapse/first_epochs.csv")[0]["first_epoch_mir_centred_within_0.025"]), quick("nc1", 700), 0.9523507825397208 - quick("mir_centred", 1000)]),
+    ("**MIR does go to its collapse value when NC1 → 0", "falls from 0.36 to 0.08", lambda: [quick("hdr_centred", 0), quick("hdr_centred", 1000)]),
+    ("**MIR does go to its collapse value when NC1 → 0", "(ETF\n  distance 0.26) and NC3 (0.16)", lambda: [quick("nc2_etf_distance", 1000), quick("nc3", 1000)]),
+    ("**The uncentred reading (the papers') overshoots MIR_NC**", "0.978 at the end, toward the value\n  0.993", lambda: [quick("mir", 1000), quick("mir_rho", 1000)]),
+    ("**The uncentred reading (the papers') overshoots MIR_NC**", "ρ = 0.06 of the ReLU class means", lambda: quick("rho", 1000)),
+    ("**The uncentred reading (the papers') overshoots MIR_NC**", "Its HDR stays at 0.10, against 0.040", lambda: [quick("hdr", 1000), quick("hdr_rho", 1000)]),
+    ("**The class pairing is no evidence of collapse**", "0.994 at initialisation (NC1 0.71, accuracy\n  0.095) and 0.952–0.959 throughout", lambda: [quick("mir_class", 0), quick("nc1", 0), quick("accuracy", 0), *(lambda x: [x.min(), x.max()])(values(QUICK, "mir_class", split="train")[1:])]),
+    ("**The class pairing is no evidence of collapse**", "from 0.13 at epoch 0 to 0.003", lambda: [quick("hdr_class", 0), 0, quick("hdr_class", 1000)]),
+    ("- **Test split**: NC1 stops at 0.055", "NC1 stops at 0.055 (98.3 % accuracy); centred test MIR 0.871, uncentred 0.912", lambda: [quick("nc1", 1000, "test"), quick("accuracy", 1000, "test"), quick("mir_centred", 1000, "test"), quick("mir", 1000, "test")]),
+    ("- **Test split**: NC1 stops at 0.055", "(about 0.75)", lambda: curve_at(quick("nc1", 1000, "test"))),
+    ("- The points lie on or above the isotropic ETF calibration curve", "at NC1 0.05\n  centred train MIR is 0.82 against about 0.77 on the curve", lambda: [quick("nc1", 100), quick("mir_centred", 100), curve_at(quick("nc1", 100))]),
+    ("- The points lie on or above the isotropic ETF calibration curve", "from NC1 0.004 on it is on the\n  curve", lambda: [quick("nc1", 700)] if all(abs(quick("mir_centred", e) - curve_at(quick("nc1", e))) < 0.005 for e in (700, 800, 900, 1000)) else [0]),
+    ("- The points lie on or above the isotropic ETF calibration curve", "(ρ = 0.061)", lambda: quick("rho", 1000)),
+    # calibration
+    ("Centred sample pairing, C = 10, ETF, isotropic noise:", "NC1 0.0008 → MIR 0.947, 0.0048 → 0.924, 0.012 → 0.888, 0.077 → 0.714, 0.19 → 0.602, 0.46 → 0.528", lambda: [v for x in (0.0008, 0.0048, 0.012, 0.077, 0.19, 0.46) for v in grid_at(x, "mir_centred")]),
+    ("Centred sample pairing, C = 10, ETF, isotropic noise:", "HDR 0.019, 0.082, 0.154, 0.35, 0.415, 0.442", lambda: [grid_at(x, "hdr_centred")[1] for x in (0.0008, 0.0048, 0.012, 0.077, 0.19, 0.46)]),
+    ("Centred sample pairing, C = 10, ETF, isotropic noise:", "(0.866 at NC1 0.013, 0.617 at 0.088, 0.432 at 0.23)", lambda: [v for x in (0.013, 0.088, 0.23) for v in grid_at(x, "mir_centred", "rank 10")[::-1]]),
+    ("MIR within 0.025 of MIR_NC needs NC1 of about 0.004", "(0.0048 gives 0.924)", lambda: grid_at(0.0048, "mir_centred")),
+    ("(d = 64, 20 samples per class) and C = 100", "12 scales from 0.032 to 5", lambda: [len(grid("nc1")[0]), *(lambda x: [x.min(), x.max()])(np.array([float(r["scale"]) for r in rows("collapse/calibration.csv", num_classes=10, geometry="etf", noise="isotropic")]))]),
     # grokking
     ("| restricted loss | −2400 |", "−2400 | −2400 | −5700 | −3900 | −4200 | 5/5 | +0.51", lambda: row("restricted_loss")),
     ("| excluded loss | −400 |", "−400 | −300 | −700 | −800 | −1100 | 5/5 | +0.98", lambda: row("excluded_loss")),
