@@ -161,7 +161,7 @@ def check_claims(text: str) -> list[str]:
         parts = re.findall(r"(?<![\w.])[+−-]?\d[\d,]*(?:\.\d+)?(?:\s?%)?", quoted)
         if len(parts) == 2 and re.search(r"\d–[\d.]+\s?%", quoted):
             parts[0] += "%"
-        if len(parts) == 2 and re.search(r"\d–[+−-]?\d|\d and \d", quoted) and computed.size > 2:
+        if len(parts) == 2 and re.search(r"\d(?:–| and | to )[+−-]?\d", quoted) and computed.size > 2:
             computed = np.array([computed.min(), computed.max()])
         if len(parts) != computed.size or not all(_agrees(p, v) for p, v in zip(parts, computed)):
             problems.append(f"{phrase!r}: quoted {quoted!r}, computed {np.round(computed, 6).tolist()}")
