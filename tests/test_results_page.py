@@ -37,3 +37,13 @@ def test_a_wrong_quote_is_reported(recompute, monkeypatch):
     claims = sys.modules.get("claims") or importlib.import_module("claims")
     monkeypatch.setattr(claims, "CLAIMS", [("Mean ± std over the 3 seeds. At 10 classes", "0.952", lambda: 0.9)])
     assert len(recompute.check_claims(recompute.PAGE.read_text())) == 1
+
+
+def test_a_wrong_table_cell_is_reported(recompute):
+    page = recompute.PAGE.read_text()
+    row = next(line for line in page.split("\n") if line.startswith("| test | 15 |"))
+    cells = row.split("|")
+    mean, spread = cells[3].split("±")
+    cells[3] = f"{mean}± {float(spread) + 0.002:.3f} "
+    _, changed = recompute.check_tables(page.replace(row, "|".join(cells)))
+    assert len(changed) == 1
