@@ -13,9 +13,10 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from interplay.functional.gram import resolve_dtype
 from interplay.validation import InterplayTypeError, InterplayValueError
 
-__all__ = ["find_head", "head_weight", "tap_features", "model_logits", "split_batch"]
+__all__ = ["find_head", "head_weight", "tap_features", "model_logits", "split_batch", "call_model", "HeadCalls"]
 
 
 def head_weight(head: nn.Module, name: str = "head") -> torch.Tensor:
@@ -161,3 +162,94 @@ def split_batch(batch, batch_fn=None) -> tuple[object, torch.Tensor]:
             "(e.g. argmax over one-hot labels)."
         )
     return inputs, labels.long()
+
+
+def call_model(model: nn.Module, inputs, device: torch.device | str | None = None):
+    """Run ``model`` on a batch's inputs: a tensor, a tuple or list (``model(*inputs)``) or a dict
+    (``model(**inputs)``), with the tensors in it moved to ``device`` (``None``: left where they are).
+
+    Example:
+        >>> call_model(lambda a, b: a + b, (torch.ones(2), torch.ones(2))).tolist()
+        [2.0, 2.0]
+    """
+    def moved(value):
+        return value.to(device) if device is not None and isinstance(value, torch.Tensor) else value
+
+    if isinstance(inputs, Mapping):
+        return model(**{k: moved(v) for k, v in inputs.items()})
+    if isinstance(inputs, (tuple, list)):
+        return model(*[moved(v) for v in inputs])
+    return model(moved(inputs))
+
+
+class HeadCalls:
+    """Turns the head calls of one forward pass into representations, with the checks every reader shares.
+
+    A guessed head (``automatic=True``) stands only if its output is the model's logits (checked on
+    the first pass); the head must run once per pass; a (B, T, d) input with ``per_token=True``
+    becomes one sample per token whose label is not ``ignore_index``; a (B, d, 1, 1) input (a 1×1
+    convolution on pooled maps) one sample per image. Half precision is read as float32, a float64
+    model's representations keep their precision.
+
+    Example:
+        >>> head = nn.Linear(4, 3)
+        >>> x = torch.randn(5, 4)
+        >>> reader = HeadCalls(head, automatic=True)
+        >>> features, out, logits, labels = reader.rows([(x, head(x))], head(x), torch.arange(5) % 3)
+        >>> tuple(features.shape), labels.tolist()
+        ((5, 4), [0, 1, 2, 0, 1])
+    """
+
+    def __init__(self, head: nn.Module, *, per_token: bool = False, ignore_index: int = -100, automatic: bool = False) -> None:
+        self.head, self.per_token, self.ignore_index, self.automatic = head, per_token, ignore_index, automatic
+        self.dim = head_weight(head).shape[1]
+        self.checked = False
+
+    def rows(self, calls, logits: torch.Tensor, labels: torch.Tensor):
+        """(features (m, d), head outputs (m, C), logits (m, C), labels (m,)) of one pass."""
+        if len(calls) != 1 and self.automatic:
+            raise self.cannot_tell(f"ran {len(calls)} times in one forward pass")
+        if len(calls) != 1:
+            raise InterplayValueError(
+                f"the head ({type(self.head).__name__}) ran {len(calls)} times in one forward pass; the "
+                "metrics need a head that runs once per batch. Pass head=<the final layer>."
+            )
+        x, out = calls[0]
+        if not self.checked:
+            self._check_output(out, logits)
+        d = self.dim
+        if x.ndim == 4 and x.shape[1] == d and x.shape[2:].numel() == 1:
+            x, out, logits = x.flatten(1), out.flatten(1), logits.flatten(1)
+        if x.ndim == 3 and x.shape[-1] == d and self.per_token:
+            if labels.shape != x.shape[:2]:
+                raise InterplayValueError(
+                    f"per_token=True needs one label per token, shape {tuple(x.shape[:2])}; got {tuple(labels.shape)}."
+                )
+            keep = labels.reshape(-1) != self.ignore_index  # (B·T,)
+            x, out, logits = x.reshape(-1, d)[keep], out.reshape(-1, out.shape[-1])[keep], logits.reshape(-1, logits.shape[-1])[keep]
+            labels = labels.reshape(-1)[keep]
+        if x.ndim != 2 or x.shape[1] != d:
+            hint = " It looks per-token: pass per_token=True with (B, T) labels." if x.ndim == 3 and x.shape[-1] == d else ""
+            raise InterplayValueError(
+                f"the head's input has shape {tuple(x.shape)}; the metrics expect one {d}-vector per sample, (B, {d}), "
+                f"or per-token (B, T, {d}) with per_token=True, or (B, {d}, 1, 1) for a 1×1 convolution.{hint}"
+            )
+        if labels.shape != (x.shape[0],):
+            raise InterplayValueError(f"labels must have one entry per sample ({x.shape[0]}); got shape {tuple(labels.shape)}.")
+        return tuple(t.to(resolve_dtype(t, None)) for t in (x, out, logits)) + (labels,)
+
+    def _check_output(self, out, logits) -> None:
+        # The automatic choice is a guess; it stands only if that layer's output is the model's.
+        self.checked = True
+        if not self.automatic or out is logits:
+            return
+        if isinstance(out, torch.Tensor) and out.shape == logits.shape and torch.equal(out.to(logits.dtype), logits):
+            return
+        raise self.cannot_tell("does not produce the model's output")
+
+    def cannot_tell(self, why: str) -> InterplayValueError:
+        """The error for a guessed head that cannot be confirmed."""
+        return InterplayValueError(
+            f"could not tell which layer produces the model's logits: the guessed head ({type(self.head).__name__}, "
+            f"model.head or the last nn.Linear) {why}. Pass head=<the final layer or its name>."
+        )

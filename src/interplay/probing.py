@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -13,9 +13,8 @@ from torch import nn
 from interplay.functional.closed_form import mean_cosine, reference_at_cosine
 from interplay.functional.collapse import NeuralCollapseResult
 from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.functional.gram import resolve_dtype
 from interplay.functional.interplay import InterplayResult
-from interplay.heads import find_head, head_weight, model_logits, split_batch, tap_features
+from interplay.heads import HeadCalls, call_model, find_head, head_weight, model_logits, split_batch, tap_features
 from interplay.metrics import InformationInterplay, NeuralCollapse
 from interplay.metrics.information import MEMORY_BUDGET
 from interplay.training.distributed import all_sum
@@ -91,82 +90,22 @@ class _Reader:
     """Runs the model batch by batch and reads the head's input and output with a forward hook."""
 
     def __init__(self, model, head, loader, device, *, batch_fn, per_token, ignore_index, automatic):
-        self.model, self.head, self.loader, self.device = model, head, loader, device
-        self.batch_fn, self.per_token, self.ignore_index, self.automatic = batch_fn, per_token, ignore_index, automatic
-        self.dim = head_weight(head).shape[1]
-        self.checked = False
+        self.model, self.loader, self.device, self.batch_fn = model, loader, device, batch_fn
+        self.calls = HeadCalls(head, per_token=per_token, ignore_index=ignore_index, automatic=automatic)
 
     def __iter__(self):
         """Yield (features (m, d), head outputs (m, C), model logits (m, C), labels (m,)) per batch."""
         calls: list[tuple[torch.Tensor, torch.Tensor]] = []
-        handle = self.head.register_forward_hook(lambda _m, inputs, output: calls.append((inputs[0], output)))
+        handle = self.calls.head.register_forward_hook(lambda _m, inputs, output: calls.append((inputs[0], output)))
         try:
             with torch.no_grad():
                 for batch in self.loader:
                     inputs, labels = split_batch(batch, self.batch_fn)
                     calls.clear()
-                    logits = model_logits(self._call(inputs))
-                    yield self._flatten(calls, logits, labels.to(self.device))
+                    logits = model_logits(call_model(self.model, inputs, self.device))
+                    yield self.calls.rows(calls, logits, labels.to(self.device))
         finally:
             handle.remove()
-
-    def _call(self, inputs):
-        if isinstance(inputs, Mapping):
-            return self.model(**{k: self._moved(v) for k, v in inputs.items()})
-        if isinstance(inputs, (tuple, list)):
-            return self.model(*[self._moved(v) for v in inputs])
-        return self.model(self._moved(inputs))
-
-    def _moved(self, value):
-        return value.to(self.device) if isinstance(value, torch.Tensor) else value
-
-    def _flatten(self, calls, logits, labels):
-        if len(calls) != 1 and self.automatic:
-            raise self._cannot_tell(f"ran {len(calls)} times in one forward pass")
-        if len(calls) != 1:
-            raise InterplayValueError(
-                f"the head ({type(self.head).__name__}) ran {len(calls)} times in one forward pass; probe needs "
-                "a head that runs once per batch. Pass head=<the final layer>."
-            )
-        x, out = calls[0]
-        if not self.checked:
-            self._check_output(out, logits)
-        d = self.dim
-        if x.ndim == 4 and x.shape[1] == d and x.shape[2:].numel() == 1:  # a 1×1 convolution on pooled maps
-            x, out, logits = x.flatten(1), out.flatten(1), logits.flatten(1)
-        if x.ndim == 3 and x.shape[-1] == d and self.per_token:
-            if labels.shape != x.shape[:2]:
-                raise InterplayValueError(
-                    f"per_token=True needs one label per token, shape {tuple(x.shape[:2])}; got {tuple(labels.shape)}."
-                )
-            keep = labels.reshape(-1) != self.ignore_index  # (B·T,)
-            x, out, logits = x.reshape(-1, d)[keep], out.reshape(-1, out.shape[-1])[keep], logits.reshape(-1, logits.shape[-1])[keep]
-            labels = labels.reshape(-1)[keep]
-        if x.ndim != 2 or x.shape[1] != d:
-            hint = " It looks per-token: pass per_token=True with (B, T) labels." if x.ndim == 3 and x.shape[-1] == d else ""
-            raise InterplayValueError(
-                f"the head's input has shape {tuple(x.shape)}; probe expects one {d}-vector per sample, (B, {d}), "
-                f"or per-token (B, T, {d}) with per_token=True, or (B, {d}, 1, 1) for a 1×1 convolution.{hint}"
-            )
-        if labels.shape != (x.shape[0],):
-            raise InterplayValueError(f"labels must have one entry per sample ({x.shape[0]}); got shape {tuple(labels.shape)}.")
-        # Half precision is read as float32; a float64 model's representations keep their precision.
-        return tuple(t.to(resolve_dtype(t, None)) for t in (x, out, logits)) + (labels,)
-
-    def _check_output(self, out, logits) -> None:
-        # The automatic choice is a guess; it stands only if that layer's output is the model's.
-        self.checked = True
-        if not self.automatic or out is logits:
-            return
-        if isinstance(out, torch.Tensor) and out.shape == logits.shape and torch.equal(out.to(logits.dtype), logits):
-            return
-        raise self._cannot_tell("does not produce the model's output")
-
-    def _cannot_tell(self, why: str) -> InterplayValueError:
-        return InterplayValueError(
-            f"could not tell which layer produces the model's logits: the guessed head ({type(self.head).__name__}, "
-            f"model.head or the last nn.Linear) {why}. Pass head=<the final layer or its name>."
-        )
 
 
 def probe(

@@ -291,3 +291,35 @@ def test_a_per_token_head_is_measured_per_token_without_the_ignored_labels():
     assert row["interplay/val/mir"] == pytest.approx(expected["mir"], abs=1e-9)
     with pytest.raises(InterplayValueError, match="It looks per-token: pass per_token=True"):
         trainer_of([InterplayCallback()], False).validate(module, loader, verbose=False)
+
+
+class TwoInputs(pl.LightningModule):
+    """forward(image, scale): the training subset's inputs are a tuple, passed as model(*inputs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU())
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, images: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(images) * scale[:, None])
+
+    def validation_step(self, batch, _index):
+        (images, scale), _ = batch
+        self(images, scale)
+
+
+def test_a_training_subset_of_several_inputs_is_called_with_each():
+    torch.manual_seed(0)
+    module, (train_loader, _) = TwoInputs(), loaders()
+    images, labels = next(iter(train_loader))
+    scale = torch.linspace(0.5, 2, len(labels))
+    batches = [((images, scale), labels)]
+    val = DataLoader(TensorDataset(images, scale, labels), batch_size=32, collate_fn=lambda rows: (
+        (torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])), torch.stack([r[2] for r in rows])))
+    logger = MemoryLogger()
+    trainer_of([InterplayCallback(train_data=batches)], logger).validate(module, val, verbose=False)
+    with torch.no_grad():
+        features = module.body(images) * scale[:, None]
+    expected = reference.sample_pairing(features.numpy(), labels.numpy(), module.head.weight.detach().numpy())
+    assert logger.rows[-1]["interplay/train/mir"] == pytest.approx(expected["mir"], abs=1e-9)

@@ -27,7 +27,9 @@ class PairEntropies(NamedTuple):
     """The entropies of two paired Grams and of their Hadamard product, with derived ratios.
 
     ``size`` is the side of the Grams (n) and ``names`` what the two sides are called in
-    messages; both only serve the check that a ratio's denominator is resolvable.
+    messages; both only serve the check that a ratio's denominator is resolvable. ``check=False``
+    skips that check (it reads the entropies on the host), for callers that mask undefined ratios
+    themselves, e.g. a loss in a training step.
     """
 
     h_x: torch.Tensor
@@ -35,6 +37,7 @@ class PairEntropies(NamedTuple):
     h_joint: torch.Tensor
     size: int = 2
     names: tuple[str, str] = ("x", "y")
+    check: bool = True
 
     @property
     def mi(self) -> torch.Tensor:
@@ -53,6 +56,8 @@ class PairEntropies(NamedTuple):
         return (self.h_x - self.h_y).abs() / larger
 
     def _check_positive(self, h: torch.Tensor, ratio: str) -> None:
+        if not self.check:
+            return
         tol = entropy_resolution(self.size, h.dtype)
         if float(h.detach()) > tol:
             return

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from interplay.functional.entropy import MAX_EXACT_SIZE
+from interplay.heads import call_model
 from interplay.integrations.recording import (
     EvaluationRecorder,
     HeadReader,
@@ -174,7 +175,7 @@ class InterplayCallback(pl.Callback):
         with torch.no_grad():
             for index, (inputs, labels) in enumerate(self.train_data):
                 if index % trainer.world_size == trainer.global_rank:
-                    pl_module(inputs.to(pl_module.device))
+                    call_model(pl_module, inputs, pl_module.device)
                     train.update(*self._rows(labels))
         values = train.compute()
         self._warn(f"{self.prefix}/train", train.reasons)

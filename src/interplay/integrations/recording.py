@@ -22,9 +22,8 @@ from interplay.functional.closed_form import entropy_at_collapse, mir_at_collaps
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of, count_mismatches
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
-from interplay.heads import head_weight, model_logits
+from interplay.heads import HeadCalls, find_head, head_weight, model_logits
 from interplay.metrics import InformationInterplay, NeuralCollapse
-from interplay.probing import _Reader, find_head
 from interplay.training.distributed import all_sum
 from interplay.validation import InterplayTypeError, InterplayValueError, check_max_exact_size, check_pairing
 
@@ -117,8 +116,7 @@ class HeadReader:
     def __init__(self, model: nn.Module, head: nn.Module | str | None, *, per_token: bool = False,
                  ignore_index: int = -100) -> None:
         self.head = find_head(model, head)
-        self._reader = _Reader(model, self.head, None, None, batch_fn=None, per_token=per_token,
-                               ignore_index=ignore_index, automatic=head is None)
+        self._calls = HeadCalls(self.head, per_token=per_token, ignore_index=ignore_index, automatic=head is None)
 
     def rows(self, calls: list[tuple[torch.Tensor, object]], output, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``calls``: (input, output) of each head call in the step; ``output``: the model's output
@@ -129,13 +127,13 @@ class HeadReader:
                 "input is the representation> to InterplayCallback."
             )
         logits = calls[0][1]
-        if self._reader.automatic and not self._reader.checked and output is not None:
+        if self._calls.automatic and not self._calls.checked and output is not None:
             try:
                 logits = model_logits(output)
             except InterplayTypeError:
                 why = f"cannot be compared with the model's output ({type(output).__name__})"
-                raise self._reader._cannot_tell(why) from None
-        features, _, _, labels = self._reader._flatten(calls, logits, labels.to(calls[0][0].device))
+                raise self._calls.cannot_tell(why) from None
+        features, _, _, labels = self._calls.rows(calls, logits, labels.to(calls[0][0].device))
         return features, labels
 
 

@@ -41,15 +41,6 @@ def check_weight_pairs(weights) -> None:
         check_weight(pair[1], "beta")
 
 
-class _Masked(PairEntropies):
-    """Entropies whose undefined ratios the loss masks itself, without reading a value on the host."""
-
-    __slots__ = ()
-
-    def _check_positive(self, h: torch.Tensor, ratio: str) -> None:
-        return None
-
-
 def _class_indices(labels) -> torch.Tensor:
     """Integer labels of any width as int64, by dtype alone (no device synchronisation).
 
@@ -157,7 +148,7 @@ class InterplayLoss(nn.Module):
             # entropies of 1 and masked to 0, so value and gradient stay finite without a host sync.
             defined = torch.minimum(e.h_x, e.h_y) > entropy_resolution(n, dtype)
             one = torch.ones_like(e.h_x)
-            safe = _Masked(*(torch.where(defined, h, one) for h in (e.h_x, e.h_y, e.h_joint)))
+            safe = PairEntropies(*(torch.where(defined, h, one) for h in (e.h_x, e.h_y, e.h_joint)), check=False)
             gain, gap = (safe.mir, safe.hdr) if self.use_ratios else (safe.mi, (safe.h_x - safe.h_y).abs())
             zero = torch.zeros_like(gain)
             gain, gap = torch.where(defined, gain, zero), torch.where(defined, gap, zero)
