@@ -11,6 +11,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
 
 @pytest.fixture(scope="module")
 def recompute():
+    before = set(sys.modules)
     sys.path.insert(0, str(RESULTS))
     spec = importlib.util.spec_from_file_location("recompute", RESULTS / "recompute.py")
     module = importlib.util.module_from_spec(spec)
@@ -18,6 +19,10 @@ def recompute():
     spec.loader.exec_module(module)
     yield module
     sys.path.remove(str(RESULTS))
+    # the page's scripts import each other by bare names (recompute, claims, collapse, ...): drop them
+    for name in set(sys.modules) - before:
+        if name.split(".")[0] in ("recompute", "tables", "claims", "dynamics", "collapse"):
+            del sys.modules[name]
 
 
 def test_tables_are_mean_and_sample_std_of_the_csvs(recompute):
