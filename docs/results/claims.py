@@ -33,6 +33,12 @@ def dyn_curve(column: str, split: str) -> np.ndarray:
     return np.array([mean(DYN, column, split=split, epoch=e) for e in range(16)])
 
 
+def mir_is_mi_over_h_w() -> bool:
+    """From epoch 1 on, every dynamics record has H(Z) > H(W) and MIR = MI / H(W)."""
+    later = [r for r in rows(DYN) if r["epoch"] != "0"]
+    return all(float(r["h_z"]) > float(r["h_w"]) and abs(float(r["mir"]) - float(r["mi"]) / float(r["h_w"])) < 1e-9 for r in later)
+
+
 def shares(split: str) -> np.ndarray:
     from dynamics.decomposition import shares as compute
 
@@ -370,6 +376,7 @@ CLAIMS = [
     ("1.26 and 1.36 on either split", "1.26 and 1.36", lambda: np.r_[dyn_curve("mi", "train")[1:], dyn_curve("mi", "test")[1:]]),
     ("near 2.40. The network", "2.40", lambda: [dyn_curve("h_z", "train")[15]]),
     ("(train NC1 0.35)", "0.35", lambda: dyn_curve("nc1", "train")[15]),
+    ("From epoch 1 on H(Z) exceeds H(W) in every record", "epoch 1", lambda: 1 if mir_is_mi_over_h_w() else 0),
     # pruning
     ("body sparsity 0.9 / 0.99 is network", "0.9 / 0.99 is network sparsity 0.888 / 0.977", lambda: [0.9, 0.99, pr("network_sparsity", "one-shot body", 0.9).mean(), pr("network_sparsity", "one-shot body", 0.99).mean()]),
     ("MIR falls with sparsity after fine-tuning at every", "(0.601 at 0 to 0.456 at 99 %)", lambda: [pr_curve("mir", "one-shot body + fine-tune")[0], 0, pr_curve("mir", "one-shot body + fine-tune")[-1], 0.99] if np.all(np.diff(pr_curve("mir", "one-shot body + fine-tune")) < 0) else [0, 0, 0, 0]),
