@@ -19,9 +19,9 @@ def recompute():
     spec.loader.exec_module(module)
     yield module
     sys.path.remove(str(RESULTS))
-    # the page's scripts import each other by bare names (recompute, claims, collapse, ...): drop them
+    # the page's scripts import each other by bare names (recompute, claims, ...): drop them
     for name in set(sys.modules) - before:
-        if name.split(".")[0] in ("recompute", "tables", "claims", "dynamics", "collapse"):
+        if name.split(".")[0] in ("recompute", "tables", "claims", "sources", "dynamics", "collapse"):
             del sys.modules[name]
 
 
