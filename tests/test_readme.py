@@ -1,7 +1,12 @@
-"""The Python examples of the README run as written, each on its own."""
+"""The Python examples of the README and of the documentation's pages run as written, each on its own.
+
+A block preceded by ``<!-- requires: module -->`` is skipped when that module (an optional extra)
+is not installed; one preceded by ``<!-- no-test -->`` is not run (for blocks that train for minutes).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -9,18 +14,48 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+ROOT = Path(__file__).parents[1]
+PAGES = [ROOT / "README.md", ROOT / "docs" / "index.md", ROOT / "docs" / "benchmarks.md",
+         *sorted((ROOT / "docs" / "guide").glob("*.md"))]
+BLOCK = re.compile(r"(?:<!--\s*(?P<marker>requires:[^>]*?|no-test)\s*-->\s*\n)?```python\n(?P<code>.*?)```", flags=re.S)
+
+
+def _blocks(page: Path) -> list[tuple[str, str]]:
+    """(marker, code) of every python block of ``page``; marker is "" when the block has none."""
+    return [(m["marker"] or "", m["code"]) for m in BLOCK.finditer(page.read_text())]
+
+
+# The blocks that need an extra train a model through a framework: seconds each, hence slow.
+EXAMPLES = [
+    pytest.param(marker, code, id=f"{page.relative_to(ROOT)}:{i}", marks=[pytest.mark.slow] if marker.startswith("requires:") else [])
+    for page in PAGES
+    for i, (marker, code) in enumerate(_blocks(page))
+]
 
 
 def test_readme_has_examples():
-    assert len(BLOCKS) >= 2
+    assert len(_blocks(ROOT / "README.md")) >= 1
+    assert len(EXAMPLES) >= 10
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs_on_its_own(index, tmp_path):
+def test_markers_are_known():
+    # A misspelt marker would run a block that needs an extra, or skip a block silently.
+    for page in PAGES:
+        for comment in re.findall(r"<!--(.*?)-->", page.read_text(), flags=re.S):
+            comment = comment.strip()
+            assert comment == "no-test" or re.fullmatch(r"requires:\s*[\w.]+(\s*,\s*[\w.]+)*", comment), (page, comment)
+
+
+@pytest.mark.parametrize(("marker", "code"), EXAMPLES)
+def test_example_runs_on_its_own(marker, code, tmp_path):
+    if marker == "no-test":
+        pytest.skip("marked <!-- no-test --> in the page")
+    if marker.startswith("requires:"):
+        for module in (name.strip() for name in marker.removeprefix("requires:").split(",")):
+            if importlib.util.find_spec(module) is None:
+                pytest.skip(f"needs the optional module {module!r} (pip install 'interplay[{module}]')")
     # Each block is a script a reader may copy alone: a fresh interpreter, no names from other blocks.
-    script = tmp_path / f"example_{index}.py"
-    script.write_text(BLOCKS[index])
+    script = tmp_path / "example.py"
+    script.write_text(code)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
