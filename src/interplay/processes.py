@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["Context", "setup", "all_sum", "all_gather", "resolve_device"]
+__all__ = ["Context", "setup", "all_sum", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,3 @@ def all_sum(values: torch.Tensor) -> torch.Tensor:
         values = values.clone()
         dist.all_reduce(values)
     return values
-
-
-def all_gather(values: torch.Tensor) -> list[torch.Tensor]:
-    """Every process's tensor, in rank order (shapes may differ); ``[values]`` in a single process."""
-    if not (dist.is_available() and dist.is_initialized()):
-        return [values]
-    gathered: list[torch.Tensor | None] = [None] * dist.get_world_size()
-    dist.all_gather_object(gathered, values.cpu())
-    return [g.to(values.device) for g in gathered]
