@@ -153,6 +153,14 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return resolve_config(TrainConfig, layers)
 
 
+def _tensorboard_sink():
+    """TensorBoard's writer for a run folder, checked before any folder is made."""
+    from interplay.integrations.tensorboard import TensorBoardWriter, check_available
+
+    check_available()
+    return lambda run_dir, start: TensorBoardWriter(Path(run_dir) / "tensorboard", purge_step=start + 1 if start else 0)
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from interplay.report import build_report, final_table
     from interplay.training.loop import RunError, train
@@ -160,7 +168,8 @@ def _run_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     run_dir = Path(args.resume or args.out or Path("runs") / f"{config.dataset}-{config.model}-{config.digest()}")
     try:
-        train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, warn=_warn)
+        train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, warn=_warn,
+              sink=_tensorboard_sink() if config.tensorboard else None)
     except (InterplayValueError, InterplayTypeError) as error:
         if isinstance(error, RunError) or not (run_dir / "config.json").is_file():
             raise

@@ -17,7 +17,7 @@ from interplay.functional.interplay import InterplayResult
 from interplay.heads import HeadCalls, call_model, find_head, head_weight, model_logits, split_batch, tap_features
 from interplay.metrics import InformationInterplay, NeuralCollapse
 from interplay.metrics.information import MEMORY_BUDGET
-from interplay.training.distributed import all_sum
+from interplay.processes import all_sum
 from interplay.validation import InterplayValueError, check_center
 
 __all__ = ["probe", "find_head", "ProbeResult", "tap_features"]

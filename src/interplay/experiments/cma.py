@@ -40,7 +40,7 @@ from interplay.functional import interplay_metrics
 from interplay.losses import CrossModalAlignmentLoss
 from interplay.prompt_learning import PromptLearner
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.distributed import Context, resolve_device
+from interplay.processes import Context, resolve_device
 from interplay.training.fixmatch import balanced_labelled
 from interplay.validation import InterplayValueError
 from interplay.vision_language import VisionLanguage, cosine_logits

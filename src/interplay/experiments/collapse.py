@@ -50,7 +50,7 @@ from interplay.models import build_model
 from interplay.report.collapse import calibration_figure, reading_figure, versus_nc1_figure
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.experiments.runs import Records, config_digest, load_splits
-from interplay.training.distributed import Context, resolve_device
+from interplay.processes import Context, resolve_device
 from interplay.validation import InterplayValueError
 
 NAME = "collapse"

@@ -24,7 +24,7 @@ from interplay.config import check_fields, setting, train_setting
 from interplay.models import build_model
 from interplay.probing import probe
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.training.distributed import Context, resolve_device
+from interplay.processes import Context, resolve_device
 from interplay.experiments.runs import Records, config_digest, load_splits
 from interplay.training.fixmatch import FixMatch, balanced_labelled
 from interplay.training.session import TensorBatches

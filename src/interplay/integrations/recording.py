@@ -24,7 +24,7 @@ from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
 from interplay.heads import HeadCalls, find_head, head_weight, model_logits
 from interplay.metrics import InformationInterplay, NeuralCollapse
-from interplay.training.distributed import all_sum
+from interplay.processes import all_sum
 from interplay.validation import InterplayTypeError, InterplayValueError, check_max_exact_size, check_pairing
 
 __all__ = ["EvaluationRecorder", "HeadReader", "UndefinedWarnings", "check_options", "flat_values", "labels_of"]

@@ -14,16 +14,15 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-import interplay
 from interplay.config import RESUME_MAY_CHANGE, Layer, TrainConfig, check_device, load_config_file, resolve_config, resume_conflicts
-from interplay.integrations.tensorboard import TensorBoardWriter
 from interplay.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_atomic
-from interplay.training.distributed import setup
+from interplay.processes import setup
 from interplay.training.records import MetricsLog
 from interplay.training.session import Session
 from interplay.validation import InterplayValueError
@@ -49,7 +48,7 @@ def _metadata(config: TrainConfig, num_classes: int, world: int) -> dict:
         "num_classes": num_classes,
         "processes": world,
         "information_estimate": estimate,
-        "versions": {"interplay": interplay.__version__, "torch": torch.__version__, "python": platform.python_version()},
+        "versions": {"interplay": version("interplay"), "torch": torch.__version__, "python": platform.python_version()},
     }
 
 
@@ -72,13 +71,16 @@ def _check_run_dir(run_dir: Path, config: TrainConfig, resume: bool, overwrite: 
 
 
 def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, overwrite: bool = False,
-          warn: Callable[[str], None] | None = None) -> Path:
+          warn: Callable[[str], None] | None = None, sink: Callable[[Path, int], object] | None = None) -> Path:
     """Train ``config`` into ``run_dir``, recording the metrics; returns the run folder.
 
     Every check (device, run folder, data, checkpoint) runs before anything is written. A resumed
     run without a checkpoint (it failed before its first epoch ended) starts again from epoch 0.
     ``warn``, when given, receives one line when the information metrics of a split are first
-    estimated rather than exact.
+    estimated rather than exact. ``sink``, when given, is called on the main process with the run
+    folder and the first epoch this call records, and returns a second writer whose ``append(row)``
+    receives every row ``metrics.csv`` does (e.g. TensorBoard's, which ``interplay train --tensorboard``
+    passes).
 
     Example:
         >>> import tempfile
@@ -114,7 +116,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, resume: bool = False, ove
                 (run_dir / name).unlink(missing_ok=True)
     wrapped = session.ddp()
     log = MetricsLog(run_dir / "metrics.csv")
-    board = TensorBoardWriter(run_dir / "tensorboard", purge_step=start + 1 if start else 0) if config.tensorboard and context.is_main else None
+    board = sink(run_dir, start) if sink is not None and context.is_main else None
     if context.is_main:
         metadata = _metadata(config, session.num_classes, context.world)
         (run_dir / "config.json").write_text(json.dumps(metadata, indent=2))

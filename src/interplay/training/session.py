@@ -20,7 +20,7 @@ from interplay.functional.closed_form import entropy_at_collapse, mir_at_collaps
 from interplay.losses import InterplayLoss
 from interplay.models import build_model
 from interplay.probing import ProbeResult, probe, tap_features
-from interplay.training.distributed import Context, resolve_device
+from interplay.processes import Context, resolve_device
 from interplay.validation import ExactSizeError, InterplayValueError
 
 __all__ = ["Session", "TensorBatches", "exact_side", "lr_factor", "MIN_SAMPLES_PER_CLASS"]
