@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from interplay.data import ImageDataset
 from interplay.experiments.runs import Records, load_splits
 from interplay.models import build_model
-from interplay.training.checkpoint import save_atomic
+from interplay.training.checkpoint import load_checkpoint, save_atomic
 from interplay.validation import InterplayValueError
 from interplay.vision_language import VisionLanguage, load_clip, minilm_text_features
 
@@ -101,7 +101,7 @@ def pretrained(config, records: Records, run_dir: Path, splits: tuple[ImageDatas
     encoder = build_model("cnn", tuple(train.images.shape[1:]), 384)
     saved = run_dir / "image_encoder.pt"
     if "pretrain" in records.finished and saved.is_file():
-        encoder.load_state_dict(torch.load(saved, map_location="cpu", weights_only=True))
+        encoder.load_state_dict(load_checkpoint(saved))
     else:
         torch.manual_seed(0)
         text = minilm_text_features([config.template.format(n) for n in train.classes])
