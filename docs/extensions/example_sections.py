@@ -1,7 +1,10 @@
-"""Griffe extension for the API reference: read a docstring's ``Example:`` section as ``Examples:``.
+"""Griffe extension for the API reference: read the library's docstrings as the site renders them.
 
-The library's docstrings head their doctests ``Example:``; griffe's Google parser knows only the
-plural, and would render the singular as an admonition whose ``>>>`` lines read as quotes.
+The docstrings head their doctests ``Example:``, which griffe's Google parser knows only in the
+plural (the singular would render as an admonition whose ``>>>`` lines read as quotes), and they
+cross-reference with Sphinx roles (:func:`name`) and end a line before an indented block with
+reST's ``::``, which Markdown would print as they are; all are rewritten before the docstring is
+parsed, the roles as plain code.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import griffe
 __all__ = ["ExampleSections"]
 
 _EXAMPLE = re.compile(r"^(\s*)Example:[ \t]*$", flags=re.MULTILINE)
+_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr|obj|exc):`~?([^`]+)`")
+_LITERAL = re.compile(r"(\S)::[ \t]*$", flags=re.MULTILINE)  # reST's "text::" before an indented block
 
 
 class ExampleSections(griffe.Extension):
-    """Rename every ``Example:`` section header to ``Examples:`` before the docstring is parsed."""
+    """Rename ``Example:`` section headers to ``Examples:``, turn Sphinx roles into code, drop reST's ``::``."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _EXAMPLE.sub(r"\1Examples:", obj.docstring.value)
+            text = _EXAMPLE.sub(r"\1Examples:", obj.docstring.value)
+            obj.docstring.value = _LITERAL.sub(r"\1:", _ROLE.sub(r"`\1`", text))
