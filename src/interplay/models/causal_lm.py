@@ -31,10 +31,11 @@ EXTRA = "pip install 'interplay[lm]'"
 
 
 class LanguageModel(NamedTuple):
-    """A causal LM in eval mode, its text encoder (text → 1-D token ids), padding id and a description."""
+    """A causal LM in eval mode, its tokenizer (text → 1-D token ids, and back), padding id and a description."""
 
     model: torch.nn.Module
     encode: Callable[[str], torch.Tensor]
+    decode: Callable[[list[int]], str]
     pad_id: int
     description: str
 
@@ -101,7 +102,8 @@ def load_language_model(name: str, *, context: int, seed: int) -> LanguageModel:
     """The model ``name`` (see the module docstring) with its tokenizer; ``seed`` initialises the tiny one."""
     check_model_name(name)
     if name == TINY:
-        return LanguageModel(tiny_llama(context=context, seed=seed), byte_tokens, 0, "tiny Llama, random weights, byte tokens")
+        return LanguageModel(tiny_llama(context=context, seed=seed), byte_tokens, lambda ids: bytes(ids).decode("utf-8", "replace"), 0,
+                             "tiny Llama, random weights, byte tokens")
     transformers = _transformers()
     path = smollm2_gguf() if name == SMOLLM2 else Path(name).expanduser()
     folder, options = (path.parent, {"gguf_file": path.name}) if path.suffix == ".gguf" else (path, {})
@@ -116,4 +118,4 @@ def load_language_model(name: str, *, context: int, seed: int) -> LanguageModel:
 
     quantised = f"{path.name}, weights dequantised to float32 on load" if path.suffix == ".gguf" else path.name
     pad = tokenizer.pad_token_id
-    return LanguageModel(model, encode, 0 if pad is None else int(pad), quantised)
+    return LanguageModel(model, encode, tokenizer.decode, 0 if pad is None else int(pad), quantised)
