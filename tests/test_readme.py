@@ -20,9 +20,10 @@ PAGES = [ROOT / "README.md", ROOT / "docs" / "index.md", ROOT / "docs" / "benchm
 BLOCK = re.compile(r"(?:<!--\s*(?P<marker>requires:[^>]*?|no-test)\s*-->\s*\n)?```python\n(?P<code>.*?)```", flags=re.S)
 
 
-def _blocks(page: Path) -> list[tuple[str, str]]:
-    """(marker, code) of every python block of ``page``; marker is "" when the block has none."""
-    return [(m["marker"] or "", m["code"]) for m in BLOCK.finditer(page.read_text())]
+def _blocks(page: Path | str) -> list[tuple[str, str]]:
+    """(marker, code) of every python block of ``page`` (a file or its text); marker is "" when it has none."""
+    text = page.read_text() if isinstance(page, Path) else page
+    return [(m["marker"] or "", m["code"]) for m in BLOCK.finditer(text)]
 
 
 # The blocks that need an extra train a model through a framework: seconds each, hence slow.
@@ -36,6 +37,11 @@ EXAMPLES = [
 def test_readme_has_examples():
     assert len(_blocks(ROOT / "README.md")) >= 1
     assert len(EXAMPLES) >= 10
+
+
+def test_markers_apply_to_the_next_block_only():
+    page = "<!-- requires: lightning -->\n\n```python\na = 1\n```\n\n```python\nb = 2\n```\n<!-- no-test -->\n```python\nc = 3\n```\n"
+    assert _blocks(page) == [("requires: lightning", "a = 1\n"), ("", "b = 2\n"), ("no-test", "c = 3\n")]
 
 
 def test_markers_are_known():
