@@ -281,6 +281,7 @@ CLAIMS = [
     ("Less weight decay and a wider network leave", "14–21 images unfitted", lambda: [variant_row(f"collapse/seed-2/{k}-measurements.csv")[1] for k in ("wd2.5e-4", "wd1e-4", "width32")]),
     ("Less weight decay and a wider network leave", "(0.829 at 0.011)", lambda: [variant_row("collapse/seed-2/wd2.5e-4-measurements.csv")[k] for k in (3, 2)]),
     # more
+    ("In `versus_nc1.png` the uncentred panels carry", "(MSE 0.06, CE 0.503", lambda: [mse("rho").mean(), ce("rho").mean()]),
     ("What it shows. **All five transformer seeds grok**", "rises 300–1,100 steps before it in\nevery seed and follows the seeds' timing (correlation +0.98", lambda: [-lead("excluded_loss").max(), -lead("excluded_loss").min(), timing("excluded_loss")]),
     ("the body holds 98.7 % of the weights", "98.7 %", lambda: pr("network_sparsity", "one-shot body", 0.9).mean() / 0.9),
     ("stop far from the terminal phase (train NC1 about 0.36)", "0.36", lambda: mean(LS8, "nc1", setting="α=0.0, β=0.0", epoch=8, split="train")),
