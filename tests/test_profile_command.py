@@ -317,3 +317,30 @@ def test_typed_empty_loader(text_model, tmp_path, capsys):
     assert main(["profile", "--hf", str(text_model[0]), "--text", str(text), "--out", str(tmp_path)]) == 2
     assert "fewer than one window" in capsys.readouterr().err
 
+
+
+def test_probe_head_through_the_command_predicts_as_sklearn(run_dir, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    assert profile(str(run_dir), "--out", str(tmp_path), "--samples", "100", "--probe-head", "--probe-samples", "300",
+                   "--quantities", "mir") == 0
+    (folder,) = (tmp_path / "profile").iterdir()
+    described = json.loads((folder / "config.json").read_text())["description"]
+    accuracy = float(next(line for line in described if "profiled images" in line).rsplit(" ", 1)[1])
+    state = {k: v.double().numpy() for k, v in torch.load(run_dir / "checkpoint.pt", weights_only=True)["model"].items()}
+    train = load_dataset("digits", split="train")
+    mean, std = train.images.double().mean().item(), train.images.double().std().item()
+
+    def features(images):
+        x = ((images.double().numpy() - mean) / std).reshape(len(images), -1)
+        for layer in ("body.1", "body.3"):
+            x = np.maximum(x @ state[f"{layer}.weight"].T + state[f"{layer}.bias"], 0)
+        return x
+
+    fitted_on = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(0))[:300].sort().values
+    probe = LogisticRegression(max_iter=2000, random_state=0).fit(features(train.images[fitted_on]), train.labels[fitted_on])
+    test = load_dataset("digits", split="test")
+    chosen = torch.randperm(len(test.labels), generator=torch.Generator().manual_seed(0))[:100].sort().values
+    expected = probe.score(features(test.images[chosen]), test.labels[chosen])
+    assert abs(accuracy - expected) <= 0.02  # float32 features may move a sample or two across a boundary
+    assert any("linear probe (logistic regression)" in line for line in described)

@@ -215,7 +215,7 @@ def _compute(config: ProfileConfig, *, text_file: str | None, batch_size: int) -
     else:
         network = models.load_vision(config.model)
     network.model.to(config.device)
-    described = list(network.notes)
+    described, probe = list(network.notes), None
     if network.tokenizer is not None:
         text, name = models.read_text(text_file)
         ids = models.text_windows(text, network.tokenizer, length=config.max_length, count=config.samples)
@@ -229,18 +229,28 @@ def _compute(config: ProfileConfig, *, text_file: str | None, batch_size: int) -
         head = network.head
         if config.probe_head:
             train, data, _ = _images(config, network, "train", config.probe_samples, batch_size)
-            _, accuracy = models.fit_probe(network.model, network.head, train, num_classes=num_classes, seed=config.seed)
+            probe, accuracy = models.fit_probe(network.model, network.head, train, num_classes=num_classes, seed=config.seed)
             described.append(f"MIR and HDR use a linear probe (logistic regression) fitted on the final features of {data} "
                              f"(training accuracy {accuracy:.4f}), in place of the model's own head {network.head!r}")
         elif network.head == "_fc":
             described.append("MIR and HDR not computed: the ImageNet head's classes are not these labels (pass --probe-head)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = profile(network.model, loader, layers=list(config.layers) if config.layers else network.layers, head=head,
-                         tokens=config.tokens, quantities=_quantities(config, network), alpha=config.alpha,
-                         max_samples=config.samples, seed=config.seed)
+    predicted: list[torch.Tensor] = []
+    # The probe's predictions on the profiled images come from the profile's own forward pass.
+    handle = probe.register_forward_hook(lambda _m, _i, out: predicted.append(out.argmax(1).cpu())) if probe is not None else None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = profile(network.model, loader, layers=list(config.layers) if config.layers else network.layers,
+                             head=head, tokens=config.tokens, quantities=_quantities(config, network), alpha=config.alpha,
+                             max_samples=config.samples, seed=config.seed)
+    finally:
+        if handle is not None:
+            handle.remove()
     for warning in caught:
         print(f"interplay: warning: {warning.message}", file=sys.stderr)
+    if predicted:
+        accuracy = float((torch.cat(predicted) == loader.labels).double().mean())
+        described.append(f"the probe's accuracy on the {len(loader.labels)} profiled images: {accuracy:.4f}")
     return result, described
 
 
