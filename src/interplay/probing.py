@@ -12,6 +12,7 @@ from torch import nn
 
 from interplay.functional.closed_form import mean_cosine, reference_at_cosine
 from interplay.functional.collapse import NeuralCollapseResult
+from interplay.functional.collapse import collapse_options as collapse_options_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
 from interplay.heads import HeadCalls, call_model, find_head, head_weight, model_logits, split_batch, tap_features
@@ -127,6 +128,7 @@ def probe(
     per_token: bool = False,
     ignore_index: int = -100,
     undefined: str = "raise",
+    collapse_options: dict | None = None,
 ) -> ProbeResult:
     """Loss, accuracy, MIR, HDR, entropies and NC1–NC4 of a classifier on the data of ``loader``.
 
@@ -176,6 +178,9 @@ def probe(
         undefined: ``"raise"`` (default) refuses data whose metrics are undefined (a rank-one Gram,
             coinciding class means); ``"nan"`` puts NaN in those metrics and says why in
             ``ProbeResult.warnings``, for recorders that must go on.
+        collapse_options: ``global_mean``, ``classes`` and ``min_count`` of the neural collapse
+            measures, as in :func:`interplay.neural_collapse` (e.g. ``{"classes": "present",
+            "min_count": 5}`` for a vocabulary).
 
     Raises:
         ValueError/TypeError: a head that cannot be found or is not the model's output, batches or
@@ -190,6 +195,7 @@ def probe(
         (60, 'class-blocks', True)
     """
     _check_undefined(undefined)
+    collapse_kwargs = collapse_options_of(collapse_options)
     automatic = head is None
     head = find_head(model, head)
     weight = head_weight(head).detach().double()  # (C, d)
@@ -223,7 +229,7 @@ def probe(
         )
         # A class absent from the data that gave the means has no centre: then there is no NC4.
         centres = class_means.double() if bool(torch.isfinite(class_means).all()) else None
-        collapse = NeuralCollapse(num_classes, dim, class_means=centres)
+        collapse = NeuralCollapse(num_classes, dim, class_means=centres, **collapse_kwargs)
         info, collapse = info.to(device), collapse.to(device)
         loss_sum, correct, len_seen, live_seen, refused = 0.0, 0, 0, 0, []
         for features, outputs, logits, labels in batches if batches is not None else reader:

@@ -153,6 +153,27 @@ class CollapseStatistics(NamedTuple):
     mismatches: torch.Tensor
 
 
+def collapse_options(options: dict | None) -> dict:
+    """Check a dict of :func:`neural_collapse`'s ``global_mean``, ``classes`` and ``min_count``
+    (any subset), as probe and the trainer callbacks take them; ``None`` is ``{}``.
+
+    Example:
+        >>> collapse_options({"classes": "present", "min_count": 5})
+        {'classes': 'present', 'min_count': 5}
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise InterplayValueError(f"collapse_options must be a dict or None; got {type(options).__name__}.")
+    unknown = sorted(set(options) - {"global_mean", "classes", "min_count"})
+    if unknown:
+        raise InterplayValueError(
+            f"collapse_options takes global_mean, classes and min_count; got {', '.join(map(repr, unknown))}."
+        )
+    check_collapse_options(**({"global_mean": "classes", "classes": "all", "min_count": 1} | options))
+    return dict(options)
+
+
 def check_collapse_options(global_mean: str, classes: str, min_count: int) -> None:
     """Refuse an unknown ``global_mean`` or ``classes`` and a ``min_count`` below 1."""
     if global_mean not in GLOBAL_MEANS:

@@ -75,6 +75,8 @@ class InterplayCallback(pl.Callback):
         per_token: the head runs on (B, T, d) token representations with (B, T) labels: each
             token is a sample, tokens labelled ``ignore_index`` are left out.
         prefix: the start of every logged name.
+        collapse_options: ``global_mean``, ``classes``, ``min_count`` of the neural collapse measures, as
+            in :func:`interplay.neural_collapse` (``{"classes": "present"}`` measures the classes present).
 
     Example:
         >>> callback = InterplayCallback(every_n_epochs=2, method="stochastic", tolerance=0.01)
@@ -98,13 +100,15 @@ class InterplayCallback(pl.Callback):
         per_token: bool = False,
         ignore_index: int = -100,
         prefix: str = "interplay",
+        collapse_options: dict | None = None,
     ) -> None:
         self.head = head
         self.every_n_epochs = check_num_classes(every_n_epochs, "every_n_epochs", minimum=1)
         self.train_data = train_data
         self.labels = labels
         self.options = check_options(
-            pairing, center, max_exact_size=max_exact_size, method=method, tolerance=tolerance, seed=seed
+            pairing, center, max_exact_size=max_exact_size, method=method, tolerance=tolerance, seed=seed,
+            collapse_options=collapse_options,
         )
         self.per_token, self.ignore_index = per_token, ignore_index
         self.prefix = prefix

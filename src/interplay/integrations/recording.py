@@ -20,6 +20,7 @@ from torch import nn
 
 from interplay.functional.closed_form import entropy_at_collapse, mir_at_collapse
 from interplay.functional.collapse import NeuralCollapseResult, class_means_of, count_mismatches
+from interplay.functional.collapse import collapse_options as collapse_options_of
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.functional.interplay import InterplayResult
 from interplay.heads import HeadCalls, find_head, head_weight, model_logits
@@ -44,6 +45,7 @@ def check_options(
     method: str = "auto",
     tolerance: float = 0.005,
     seed: int = 0,
+    collapse_options: dict | None = None,
 ) -> dict:
     """The recorder's options, checked when a callback is built rather than in the first evaluation.
 
@@ -60,7 +62,7 @@ def check_options(
     options = {"pairing": pairing, "center": center, "max_exact_size": check_max_exact_size(max_exact_size),
                "method": method, "tolerance": tolerance, "seed": seed}
     InformationInterplay(2, 1, **options)  # refuses a method, tolerance or seed it does not take
-    return options
+    return options | {"collapse_options": collapse_options_of(collapse_options)}
 
 
 def labels_of(batch) -> torch.Tensor:
@@ -177,6 +179,7 @@ class EvaluationRecorder:
         pairing, center, max_exact_size, method, tolerance, seed: as in
             :func:`interplay.interplay_metrics`.
         class_means: optional (C, d) centres for NC4.
+        collapse_options: ``global_mean``, ``classes``, ``min_count`` as in :func:`interplay.neural_collapse`.
 
     Example:
         >>> from interplay import simplex_etf
@@ -201,6 +204,7 @@ class EvaluationRecorder:
         tolerance: float = 0.005,
         seed: int = 0,
         class_means: torch.Tensor | None = None,
+        collapse_options: dict | None = None,
     ) -> None:
         self.weight = head_weight(head).detach().double()  # (C, d)
         bias = getattr(head, "bias", None)
@@ -212,7 +216,9 @@ class EvaluationRecorder:
             tolerance=tolerance, seed=seed, skip_zero_rows=True,
         ).to(self.weight.device)
         means = None if class_means is None else class_means.double()
-        self.collapse = NeuralCollapse(num_classes, dim, class_means=means).to(self.weight.device)
+        self.collapse = NeuralCollapse(
+            num_classes, dim, class_means=means, **collapse_options_of(collapse_options)
+        ).to(self.weight.device)
         self.kept: list[torch.Tensor] | None = [] if class_means is None else None
         self.failure: str | None = None
         self.reasons: list[str] = []

@@ -70,6 +70,8 @@ class InterplayCallback(TrainerCallback):
             joint entropy, logging its standard errors; ``"exact"`` logs NaN where it does not fit.
         ignore_index: the label of tokens left out of a per-token head.
         prefix: the start of every logged name.
+        collapse_options: ``global_mean``, ``classes``, ``min_count`` of the neural collapse measures, as
+            in :func:`interplay.neural_collapse` (``{"classes": "present"}`` measures the classes present).
 
     Example:
         >>> callback = InterplayCallback(method="stochastic", tolerance=0.01)
@@ -90,6 +92,7 @@ class InterplayCallback(TrainerCallback):
         seed: int = 0,
         ignore_index: int = -100,
         prefix: str = "interplay",
+        collapse_options: dict | None = None,
     ) -> None:
         if trainer is not None and not isinstance(trainer, Trainer):
             raise InterplayTypeError(
@@ -98,7 +101,8 @@ class InterplayCallback(TrainerCallback):
         self.trainer = trainer
         self.head = head
         self.options = check_options(
-            pairing, center, max_exact_size=max_exact_size, method=method, tolerance=tolerance, seed=seed
+            pairing, center, max_exact_size=max_exact_size, method=method, tolerance=tolerance, seed=seed,
+            collapse_options=collapse_options,
         )
         self.ignore_index = ignore_index
         self.prefix = prefix
