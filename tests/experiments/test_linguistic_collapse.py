@@ -14,7 +14,7 @@ from torch import nn
 import reference
 from interplay.cli import main
 from interplay.data.text import byte_tokens, context_windows
-from interplay.experiments import experiment_config, run_experiment
+from interplay.experiments import experiment_config, linguistic_collapse, run_experiment
 from interplay.experiments.linguistic_collapse import NAME, Config, capture, info_subsample, token_collapse
 from interplay.models import causal_lm
 from interplay.validation import InterplayValueError
@@ -74,16 +74,24 @@ def test_measures_match_a_direct_computation_on_the_captured_states(folder):
     assert forward["tokens"] == len(labels) and forward["top1_accuracy"] == pytest.approx(np.mean(top1 == labels))
 
 
-def test_report_and_resume(folder):
+def test_report_and_resume(folder, monkeypatch):
     for name in ("report.html", "measurements.csv", "linguistic_collapse.png", "hidden_states.pt"):
         assert (folder / name).stat().st_size > 0, name
+    config = experiment_config(NAME, quick=True, values=TINY)
     before = (folder / "records.jsonl").read_text()
     (folder / "hidden_states.pt").rename(folder / "moved.pt")  # a finished run needs no forward pass
     try:
-        run_experiment(NAME, experiment_config(NAME, quick=True, values=TINY), run_dir=folder)
+        run_experiment(NAME, config, run_dir=folder)
     finally:
         (folder / "moved.pt").rename(folder / "hidden_states.pt")
     assert (folder / "records.jsonl").read_text() == before
+    # Interrupted in the last unit: the kept hidden states are reused, and the unit is redone alike.
+    (folder / "records.jsonl").write_text("".join(before.splitlines(keepends=True)[:-2]))
+    monkeypatch.setattr(linguistic_collapse, "load_language_model", lambda *a, **k: pytest.fail("forward pass redone"))
+    run_experiment(NAME, config, run_dir=folder)
+    again = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    first = [json.loads(line) for line in before.splitlines()]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in again] == [{k: v for k, v in r.items() if k != "seconds"} for r in first]
 
 
 def _trained_like(n=400, d=16, vocabulary=40, seed=0):

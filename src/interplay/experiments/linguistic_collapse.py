@@ -41,10 +41,10 @@ from interplay.config import check_fields, setting
 from interplay.data.text import context_windows, read_text
 from interplay.experiments.runs import Records, config_digest
 from interplay.models.causal_lm import SMOLLM2, TINY, check_model_name, load_language_model
-from interplay.report.experiment import write_csv, write_page
-from interplay.report.html import format_number
 from interplay.functional import interplay_metrics, neural_collapse
 from interplay.functional.entropy import MAX_EXACT_SIZE
+from interplay.report.experiment import write_csv, write_page
+from interplay.report.html import format_number
 from interplay.validation import InterplayTypeError, InterplayValueError, as_tensor, check_features
 
 __all__ = ["NAME", "Config", "QUICK", "run", "report", "capture", "token_collapse", "info_subsample"]
@@ -223,9 +223,9 @@ def _check_logits(hidden, logits, weight, bias) -> None:
         )
 
 
-def _captured(config: Config, path: Path) -> dict[str, torch.Tensor]:
-    """The forward pass, or what an earlier run of the same config kept in ``path``."""
-    if path.is_file():
+def _captured(config: Config, path: Path, reuse: bool) -> dict[str, torch.Tensor]:
+    """The forward pass, or (``reuse``) what an earlier run of the same config kept in ``path``."""
+    if reuse and path.is_file():
         return torch.load(path, weights_only=True)
     lm = load_language_model(config.model, context=config.context, seed=config.seed)
     ids, mask = context_windows(lm.encode(read_text(config.text)), config.context, config.max_tokens, pad_id=lm.pad_id)
@@ -244,7 +244,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
     units = [(k, kind) for kind in KINDS[: 1 + config.shuffled] for k in config.min_counts]
     if "forward" in records.finished and all(f"min_count={k},labels={kind}" in records.finished for k, kind in units):
         return
-    c = _captured(config, run_dir / CAPTURE)
+    c = _captured(config, run_dir / CAPTURE, reuse="forward" in records.finished)  # --fresh redoes the forward pass
     features, labels, top1, head = c["features"], c["labels"], c["top1"], c["head"]
     bias = c["bias"] if c["bias"].numel() else None
     if "forward" not in records.finished:
