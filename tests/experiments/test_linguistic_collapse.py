@@ -154,6 +154,14 @@ def test_missing_packages_name_the_install_line(monkeypatch):
         causal_lm.tiny_llama(context=8, seed=0)
 
 
+def test_a_folder_without_a_tokenizer_is_a_one_line_error(tmp_path):
+    pytest.importorskip("transformers")
+    causal_lm.tiny_llama(context=8, seed=0).save_pretrained(tmp_path)
+    with pytest.raises(InterplayValueError, match="cannot load .* tokenizer files") as error:
+        causal_lm.load_language_model(str(tmp_path), context=8, seed=0)
+    assert "\n" not in str(error.value)
+
+
 class _Toy(nn.Module):
     """Embedding then head; ``scale`` multiplies the logits as a soft-capping model would change them."""
 

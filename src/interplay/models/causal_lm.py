@@ -112,6 +112,12 @@ def load_language_model(name: str, *, context: int, seed: int) -> LanguageModel:
         model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **options).eval()
     except ImportError as error:
         raise InterplayValueError(f"loading {path.name} needs a package that is missing ({error}); install it with: {EXTRA}") from error
+    except (OSError, ValueError) as error:
+        reason = " ".join(str(error).split())
+        raise InterplayValueError(
+            f"transformers cannot load {name!r} as a causal language model with its tokenizer ({reason[:300]}); a Hugging Face "
+            "folder needs config.json, the weights and the tokenizer files (tokenizer.json), a .gguf file a supported architecture."
+        ) from error
 
     def encode(text: str) -> torch.Tensor:
         return torch.tensor(tokenizer(text, add_special_tokens=False, verbose=False).input_ids, dtype=torch.long)
