@@ -11,6 +11,7 @@ Run from the repository root (rewrites the PNG files named in FIGURES):
     python docs/results/figures.py
 """
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -59,12 +60,14 @@ def _band(axis, xs, samples, *, color, label, column, linestyle="-", per_seed=Fa
         for k, seed in enumerate(samples):
             axis.plot(xs, seed, linestyle, color=COLORS[k % len(COLORS)], linewidth=0.9, label=f"seed {k}" if label != "" else None)
         return samples.shape[0]
-    mean = np.nanmean(samples, axis=0)
-    count = np.sum(np.isfinite(samples), axis=0)
-    spread = np.where(count > 1, np.nanstd(samples, axis=0, ddof=1) if samples.shape[0] > 1 else 0.0, 0.0)
-    low = mean - spread if _core(column) in SIGNED else np.maximum(mean - spread, 0.0)
-    if _core(column) in LOG:  # a log axis has no 0: the band stops at the lowest seed
-        low = np.maximum(low, np.nanmin(samples, axis=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined records (NaN) leave gaps
+        mean = np.nanmean(samples, axis=0)
+        count = np.sum(np.isfinite(samples), axis=0)
+        spread = np.where(count > 1, np.nanstd(samples, axis=0, ddof=1) if samples.shape[0] > 1 else 0.0, 0.0)
+        low = mean - spread if _core(column) in SIGNED else np.maximum(mean - spread, 0.0)
+        if _core(column) in LOG:  # a log axis has no 0: the band stops at the lowest seed
+            low = np.maximum(low, np.nanmin(samples, axis=0))
     high = np.minimum(mean + spread, 1.0) if _core(column) in AT_MOST_ONE else mean + spread
     axis.plot(xs, mean, linestyle, color=color, label=label, marker="o", markersize=2.5)
     axis.fill_between(xs, low, high, color=color, alpha=0.18, linewidth=0)
@@ -119,8 +122,10 @@ def split_figure(path: str, x: str, columns: list[str], out: str, what: str, *, 
                 seeds = max(seeds, _band(axis, xform(xs) if xform else xs, samples, color=COLORS[g_index if group_key else (0 if split == "test" else 1)],
                                          label=label or None, column=column, linestyle="--" if split == "train" else "-", per_seed=per_seed))
         _reference(axis, column, classes)
-        if column in LOG:
+        if _core(column) in LOG:
             axis.set_yscale("log")
+        elif _core(column) not in SIGNED and axis.get_ylim()[0] < 0:
+            axis.set_ylim(bottom=0)  # no negative ticks for a quantity that cannot be negative
         axis.set_title(title(column.removeprefix("train_").removeprefix("test_")) + (f" ({column.split('_')[0]})" if column.startswith(("train_", "test_")) else ""), fontsize=9)
         axis.set_xlabel(xlabel or x)
         if xticks is not None:
