@@ -277,6 +277,8 @@ def _figure(rows: list[dict], path: Path) -> Path:
         axis.set_xscale("log")
         if column in ("nc1", "cdnv"):
             axis.set_yscale("log")
+        if column == "unc3":
+            axis.set_yscale("symlog", linthresh=1)  # a control's cosines average near 0, so its UNC3 runs far negative
         axis.set_title(column.upper().replace("_TOP1", " (vs top-1)"), fontsize=9)
         axis.set_xlabel("min_count (tokens kept)", fontsize=8)
         axis.grid(alpha=0.3)
@@ -304,12 +306,13 @@ def report(run_dir: Path, records: Records) -> Path:
             for r in sorted(measured, key=lambda r: (r["labels"], r["min_count"]))]
     notes = [f"{r['unit']}: {r['undefined']}" for r in measured if r.get("undefined")]
     text = [
-        f"{forward['model']}: {forward['tokens']} next-token predictions in {forward['windows']} windows, "
-        f"vocabulary {forward['vocabulary']}, hidden size {forward['hidden']}; forward pass {forward['seconds']:.1f} s, "
-        f"loss {forward['loss']:.3f} nats/token, top-1 accuracy {forward['top1_accuracy']:.3f}.",
-        "Each row keeps the tokens seen at least min_count times as labels. NC4 (vs top-1) is how often the nearest "
-        "class mean disagrees with the model's own top-1 over the vocabulary; MIR/HDR use a seeded subsample of "
-        "info_tokens tokens, exactly. The shuffled rows pair the same hidden states with permuted labels.",
+        (f"{forward['model']}: {forward['tokens']} next-token predictions in {forward['windows']} windows, "
+         f"vocabulary {forward['vocabulary']}, hidden size {forward['hidden']}; forward pass {forward['seconds']:.1f} s, "
+         f"loss {forward['loss']:.3f} nats/token, top-1 accuracy {forward['top1_accuracy']:.3f}."),
+        ("Each row keeps the tokens seen at least min_count times as labels. NC4 (vs top-1) is how often the nearest "
+         "class mean disagrees with the model's own top-1 over the vocabulary. MIR/HDR are exact on a seeded subsample "
+         "of info_tokens tokens, the same size for every row since they depend on the number of tokens. The shuffled "
+         "rows pair the same hidden states with permuted labels."),
         *notes,
     ]
     header = ["labels", "min_count", *columns]
