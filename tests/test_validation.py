@@ -72,3 +72,23 @@ def test_errors_are_builtin_subclasses():
 def test_numpy_inputs_are_validated_too():
     with pytest.raises(ValueError, match="finite"):
         matrix_entropy(np.array([[np.nan, 1.0], [1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, "float64"])
+@pytest.mark.parametrize("name", ["matrix_entropy", "mir", "neural_collapse", "gram_entropy", "interplay_metrics", "loss"])
+def test_a_dtype_that_is_not_a_floating_torch_dtype_is_named(name, dtype):
+    from interplay import gram_entropy, interplay_metrics, matrix_entropy, mir, neural_collapse
+    from interplay.losses import InterplayLoss
+
+    x, y, w = torch.randn(20, 4), torch.arange(20) % 3, torch.randn(3, 4)
+    calls = {
+        "matrix_entropy": lambda: matrix_entropy(x, dtype=dtype),
+        "mir": lambda: mir(x, w[y], dtype=dtype),
+        "neural_collapse": lambda: neural_collapse(x, y, w, dtype=dtype),
+        "gram_entropy": lambda: gram_entropy(x @ x.T, dtype=dtype),
+        "interplay_metrics": lambda: interplay_metrics(x, y, w, dtype=dtype),
+        "loss": lambda: InterplayLoss(1, 1, dtype=dtype)(x, y, w),
+    }
+    message = "dtype must be a floating-point torch.dtype" if dtype is torch.int64 else r"dtype must be a torch.dtype .* Use torch.float64"
+    with pytest.raises(TypeError, match=message):
+        calls[name]()
