@@ -3,8 +3,9 @@
 Stages, each timed apart, as :func:`interplay.layer_profile.profile` runs them: the plain forward
 pass (no hooks), the forward pass with the hooks that keep every layer's features, the per-layer
 quantities (entropy, effective rank; NC1, MIR, HDR with labels) and the layer × layer matrices
-(linear CKA, matrix mutual information). Peak memory is the resident set size sampled every 5 ms
-above what the process held before the stage. Networks: EfficientNet-Lite0 (ImageNet weights,
+(linear CKA, matrix mutual information). Memory: the peak resident set size of the process during
+each stage, sampled every 5 ms, and its growth over what the process held before the stage (memory
+freed by earlier stages is reused, so later stages may grow little although they use much). Networks: EfficientNet-Lite0 (ImageNet weights,
 Fashion-MNIST test images at 224 × 224, its 1000-way head replaced by a 10-class linear head as
 ``--probe-head`` does; the head's weights do not change the cost) and all-MiniLM-L6-v2 (6 layers,
 width 384) on windows of 64 tokens of CPython's help topics. Run::
@@ -39,9 +40,9 @@ def _rss() -> int:
         return int(handle.read().split()[1]) * PAGE
 
 
-def measured(fn: Callable[[], object]) -> tuple[object, float, float]:
-    """``fn()``, its wall time in seconds and its peak resident memory above the start, in MiB."""
-    start, peak, done = _rss(), [0], threading.Event()
+def measured(fn: Callable[[], object]) -> tuple[object, float, float, float]:
+    """``fn()``, its wall time in seconds, and the peak resident memory during it and its growth over the start, in MiB."""
+    start, peak, done = _rss(), [_rss()], threading.Event()
 
     def sample() -> None:
         while not done.wait(0.005):
@@ -54,7 +55,8 @@ def measured(fn: Callable[[], object]) -> tuple[object, float, float]:
     seconds = time.perf_counter() - began
     done.set()
     watcher.join()
-    return out, seconds, max(0, max(peak[0], _rss()) - start) / 2**20
+    top = max(peak[0], _rss())
+    return out, seconds, top / 2**20, (top - start) / 2**20
 
 
 def stages(model: nn.Module, loader, n: int, layers: list[str], head: str | bool, labelled: bool) -> dict:
@@ -72,10 +74,10 @@ def stages(model: nn.Module, loader, n: int, layers: list[str], head: str | bool
     head_module = None if head is False else model.get_submodule(head)
     taps = choose_layers(model, layers, head_module)
     out = {"forward": measured(plain)[1:]}
-    captured, seconds, peak = measured(lambda: capture(
+    captured, *cost = measured(lambda: capture(
         model, loader, taps, device=None, batch_fn=None, pool="mean", tokens="mean", ignore_index=-100, max_samples=n,
         memory_budget=2**31, seed=0, check_head=False, need_labels=labelled))
-    out["forward + hooks"] = seconds, peak
+    out["forward + hooks"] = tuple(cost)
     names = [tap.name for tap in captured.taps]
     features = [span_coordinates(x.double()) for x in captured.features]
     weight = None if head_module is None else head_module.weight.detach()
@@ -108,14 +110,15 @@ def minilm(sequences: int, batch_size: int) -> dict:
 
 
 def table(results: dict[str, dict]) -> str:
-    lines = ["| network | samples | layers | stage | seconds | × forward | peak MiB |", "|---|---|---|---|---|---|---|"]
+    lines = ["| network | samples | layers | stage | seconds | × forward | peak RSS MiB | RSS growth MiB |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, out in results.items():
         layers, n = out.pop("layers")
         forward = out["forward"][0]
-        for stage, (seconds, peak) in out.items():
-            lines.append(f"| {name} | {n} | {layers} | {stage} | {seconds:.1f} | {seconds / forward:.2f} | {peak:.0f} |")
-        total = sum(seconds for stage, (seconds, _) in out.items() if stage != "forward")
-        lines.append(f"| {name} | {n} | {layers} | whole profile | {total:.1f} | {total / forward:.2f} | |")
+        for stage, (seconds, peak, growth) in out.items():
+            lines.append(f"| {name} | {n} | {layers} | {stage} | {seconds:.1f} | {seconds / forward:.2f} | {peak:.0f} | {growth:.0f} |")
+        total = sum(seconds for stage, (seconds, *_) in out.items() if stage != "forward")
+        lines.append(f"| {name} | {n} | {layers} | whole profile | {total:.1f} | {total / forward:.2f} | | |")
     return "\n".join(lines)
 
 
