@@ -138,7 +138,7 @@ def test_run_folder_errors_are_one_line(run_dir, tmp_path, capsys, argv, message
     assert profile(str(run_dir), "--out", str(tmp_path), *argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("interplay: error: ") and message in err and err.count("\n") == 1
-    assert not (tmp_path / "profile").exists()
+    assert not list(tmp_path.rglob("*.csv")) and not list(tmp_path.rglob("config.json"))
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -150,6 +150,13 @@ def test_missing_sources_are_one_line(tmp_path, capsys, argv, message):
     assert profile(*argv, "--out", str(tmp_path)) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_an_out_folder_that_is_a_file_is_one_line(run_dir, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert profile(str(run_dir), "--out", str(tmp_path / "file"), "--samples", "20", "--quantities", "entropy") == 2
+    err = capsys.readouterr().err
+    assert "pass --out a folder you can write to" in err and err.count("\n") == 1
 
 
 def test_a_folder_without_checkpoint_names_the_fix(tmp_path, capsys):
@@ -319,6 +326,7 @@ def test_typed_empty_loader(text_model, tmp_path, capsys):
 
 
 
+@pytest.mark.slow
 def test_probe_head_through_the_command_predicts_as_sklearn(run_dir, tmp_path):
     from sklearn.linear_model import LogisticRegression
 

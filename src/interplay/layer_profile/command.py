@@ -257,8 +257,8 @@ def _compute(config: ProfileConfig, *, text_file: str | None, batch_size: int) -
 def _profile(config: ProfileConfig, args: argparse.Namespace) -> Path:
     folder, stored = _folder(config, args.out)
     if stored is None or args.fresh or "result" not in stored or not (folder / "profile.csv").is_file():
+        folder.mkdir(parents=True, exist_ok=True)  # before the work: an unwritable --out fails at once
         result, described = _compute(config, text_file=args.text or None, batch_size=args.batch_size)
-        folder.mkdir(parents=True, exist_ok=True)
         stored = {"command": "profile", "digest": config.digest(), "config": dataclasses.asdict(config),
                   "description": described, "result": result_meta(result),
                   "versions": {"torch": torch.__version__, "python": ".".join(map(str, sys.version_info[:3]))}}
@@ -283,5 +283,10 @@ def run(args: argparse.Namespace) -> int:
         _profile(_config(args), args)
     except (InterplayValueError, InterplayTypeError) as error:
         print(f"interplay: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as error:
+        where = error.filename or args.out
+        print(f"interplay: error: cannot write {where} ({error.strerror or error}); pass --out a folder you can write to.",
+              file=sys.stderr)
         return USAGE_ERROR
     return 0
