@@ -169,15 +169,16 @@ def check_labels(labels: Any, n: int, num_classes: int, name: str = "labels") ->
     return labels.long()
 
 
-def check_head_weight(head_weight: Any, dim: int, name: str = "head_weight") -> torch.Tensor:
-    """Check the (num_classes, dim) weight of the final linear layer, with at least two classes."""
+def check_head_weight(head_weight: Any, dim: int | None, name: str = "head_weight") -> torch.Tensor:
+    """Check the (num_classes, dim) weight of the final linear layer, with at least two classes
+    (``dim=None``: of any width)."""
     head_weight = as_tensor(head_weight, name)
     if head_weight.ndim == 2 and head_weight.shape[0] < 2:
         raise InterplayValueError(
             f"{name} must have one row per class and at least 2 classes; got shape {tuple(head_weight.shape)}."
         )
     head_weight = check_features(head_weight, name)
-    if head_weight.shape[1] != dim:
+    if dim is not None and head_weight.shape[1] != dim:
         raise InterplayValueError(
             f"{name} must have shape (num_classes, {dim}) to match the feature dimension; "
             f"got {tuple(head_weight.shape)}. Pass the weight of the final nn.Linear (model.head.weight)."

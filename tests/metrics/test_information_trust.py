@@ -144,3 +144,39 @@ def test_function_options_are_checked(kwargs, message):
     features, labels, heads = trained_like(30, 4, 3, dtype=torch.float64)
     with pytest.raises(TypeError if "dtype" in kwargs or ("seed" in kwargs and kwargs["seed"] is None) else ValueError, match=message):
         interplay_metrics(features, labels, heads, **kwargs)
+
+
+def test_heads_of_another_width_on_request():
+    # An intermediate layer (n, 24) against the classifier's (C, 10) heads: only the Grams meet.
+    features, labels, _ = trained_like(400, 24, 5, seed=4, dtype=torch.float64)
+    heads = torch.randn(5, 10, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"head_weight must have shape \(num_classes, 24\)"):
+        interplay_metrics(features, labels, heads)
+    oracle = reference.sample_pairing(features, labels, heads)
+    for options in ({}, {"max_exact_size": 300}, {"pairing": "class"}):
+        result = interplay_metrics(features, labels, heads, match_width=False, **options)
+        want = oracle if "pairing" not in options else reference.class_pairing(features, labels, heads)
+        assert_matches(result, want)
+    metric = InformationInterplay(5, 24, head_dim=10, max_exact_size=300)
+    for part in torch.arange(400).split(90):
+        metric.update(features[part], labels[part], heads)
+    result = metric.compute()
+    assert result.method == "class-blocks"
+    assert_matches(result, oracle)
+
+
+@pytest.mark.parametrize("method", ["auto", "stochastic"])
+def test_a_vocabulary_costs_only_the_classes_present(method):
+    # 50,000 heads, 40 of them used: nothing of size C·d² or C² may be formed.
+    g = torch.Generator().manual_seed(6)
+    heads = torch.randn(50_000, 32, generator=g, dtype=torch.float64)
+    tokens = torch.randint(0, 50_000, (40,), generator=g)
+    labels = tokens[torch.arange(3_000) % 40]
+    features = torch.relu(1 + heads[labels] + 0.5 * torch.randn(3_000, 32, generator=g, dtype=torch.float64))
+    result = interplay_metrics(features, labels, heads, method=method, max_exact_size=2_000)
+    present = torch.unique(labels)
+    compact = interplay_metrics(features, torch.searchsorted(present, labels), heads[present], method="exact", max_exact_size=2_000)
+    assert result.method == ("class-blocks" if method == "auto" else "stochastic")
+    tol = 1e-9 if method == "auto" else 4 * result.se_mir
+    assert float(result.mir) == pytest.approx(float(compact.mir), abs=tol)
+    assert float(result.hdr) == pytest.approx(float(compact.hdr), abs=1e-9)

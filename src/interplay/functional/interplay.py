@@ -127,6 +127,19 @@ def _class_moments(z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor) 
     return torch.stack([b.mT @ b for b in blocks])  # (C, d, d)
 
 
+def _head_factor(heads: torch.Tensor) -> torch.Tensor:
+    """A (C', r) factor of the head Gram ``heads @ heads.T`` over its numerical range.
+
+    From the smaller of the C'×C' Gram and the d×d second moment, so a vocabulary of tens of
+    thousands of heads costs a d×d eigen-solve.
+    """
+    if heads.shape[0] <= heads.shape[1]:
+        basis, kept = _numerical_range(heads @ heads.mT)
+        return basis * kept.sqrt()
+    basis, _ = _numerical_range(heads.mT @ heads)  # (d, r)
+    return heads @ basis
+
+
 def _present_classes(counts: torch.Tensor) -> torch.Tensor:
     present = torch.nonzero(counts).flatten()
     if present.numel() < 2:
@@ -197,29 +210,34 @@ def interplay_compute(
 def _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, centred) -> InterplayResult:
     method, tolerance, seed, estimator_dtype = estimator
     present = _present_classes(counts)
-    n, num_classes, d = int(counts.sum()), counts.shape[0], heads.shape[1]
+    n, num_classes = int(counts.sum()), counts.shape[0]
+    d = rows[0].shape[1] if second is None else second.shape[-1]  # the features' width; the heads' may differ
     options = {"method": method, "max_exact_size": max_exact_size}
-    bound = min(present.numel(), d) * min(d, n)  # r·s can only be smaller
+    bound = min(present.numel(), heads.shape[1]) * min(d, n)  # r·s can only be smaller
     if rows is not None and choose_joint_path(gram_side=n, blocks_side=bound, **options) == "gram":
         return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
-    if second is None:
-        second = _class_moments(rows[0], rows[1], counts)
-    projection, kept = _numerical_range(second.sum(0))  # (d, s), (s,)
-    basis, kept_heads = _numerical_range(heads[present] @ heads[present].mT)
-    factor = basis * kept_heads.sqrt()  # (C', r): factor @ factor.T is the head Gram
+    if method == "stochastic":
+        return _estimated(rows, second, heads, counts, present, centred, estimator)
+    # Only the classes present enter: a vocabulary's absent tokens cost nothing.
+    projection, kept = _numerical_range(rows[0].mT @ rows[0] if second is None else second.sum(0))  # (d, s), (s,)
+    factor = _head_factor(heads[present])  # (C', r): factor @ factor.T is the head Gram
     path = choose_joint_path(
         gram_side=n if rows is not None else None, blocks_side=factor.shape[1] * projection.shape[1], **options
     )
     if path == "gram":
         return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
     if path == "stochastic":
-        z, labels = rows if rows is not None else rows_of_second_moments(second)
-        z, heads = z.to(estimator_dtype), heads.to(estimator_dtype)
-        return _estimated(z, labels, heads, counts, num_classes, centred, tolerance, seed)
+        return _estimated(rows, second, heads, counts, present, centred, estimator)
     r, s = factor.shape[1], projection.shape[1]
+    if second is None:
+        z, labels = rows
+        index = torch.full((num_classes,), -1, dtype=torch.long, device=labels.device)
+        index[present] = torch.arange(present.numel(), device=labels.device)
+        moments = _class_moments(z @ projection, index[labels], counts[present])  # (C', s, s)
+    else:
+        moments = projection.mT @ second[present] @ projection  # (C', s, s)
     weighted = factor.mT @ (counts[present].to(factor.dtype)[:, None] * factor)  # (r, r): spectrum of the weighted head Gram
-    projected = projection.mT @ second[present] @ projection  # (C', s, s)
-    blocks = torch.einsum("ck,cl,cij->kilj", factor, factor, projected).reshape(r * s, r * s)
+    blocks = torch.einsum("ck,cl,cij->kilj", factor, factor, moments).reshape(r * s, r * s)
     entropies = PairEntropies(
         entropy_from_eigenvalues(kept, n),
         entropy_from_eigenvalues(psd_eigenvalues(weighted, "head Gram"), n),
@@ -236,9 +254,18 @@ def _rows_exact(rows, heads, n, num_classes, max_exact_size, centred) -> Interpl
     return _result(entropies, n, num_classes, "sample", centred, used)
 
 
-def _estimated(rows, labels, heads, counts, num_classes, center, tolerance, seed) -> InterplayResult:
-    entropies, estimate = stochastic_entropies(rows, labels, heads, counts, tolerance=tolerance, seed=seed)
-    result = _result(entropies, int(counts.sum()), num_classes, "sample", center, "stochastic")
+def _estimated(rows, second, heads, counts, present, center, estimator) -> InterplayResult:
+    """The estimator over the classes present only: its head Gram is C'×C', not C×C."""
+    _, tolerance, seed, dtype = estimator
+    z, labels = rows if rows is not None else rows_of_second_moments(second[present])
+    if rows is not None:
+        index = torch.full((counts.shape[0],), -1, dtype=torch.long, device=labels.device)
+        index[present] = torch.arange(present.numel(), device=labels.device)
+        labels = index[labels]
+    entropies, estimate = stochastic_entropies(
+        z.to(dtype), labels, heads[present].to(dtype), counts[present], tolerance=tolerance, seed=seed
+    )
+    result = _result(entropies, int(counts.sum()), counts.shape[0], "sample", center, "stochastic")
     result.se_h_joint = result.se_mi = estimate.standard_error
     result.se_mir = estimate.standard_error / float(torch.minimum(entropies.h_x, entropies.h_y))
     result.se_hdr, result.seed = 0.0, seed
@@ -279,6 +306,7 @@ def interplay_metrics(
     method: str = "auto",
     tolerance: float = 0.005,
     seed: int = 0,
+    match_width: bool = True,
 ) -> InterplayResult:
     """Matrix entropies, mutual information, MIR and HDR between representations and heads.
 
@@ -303,6 +331,10 @@ def interplay_metrics(
             always exact (C×C). See :mod:`interplay.functional.joint_path`.
         tolerance: requested standard error of MIR for the estimator.
         seed: seed of the estimator (an int in [0, 2**63)); equal seeds give equal results.
+        match_width: require heads as wide as the features (the final layer's input and weight),
+            which catches a transposed or wrong matrix. ``False`` accepts heads of any width, e.g.
+            an intermediate layer's representations (n, d_l) against the classifier's (C, d) heads:
+            both pairings need only the two Grams, never a product of features with heads.
 
     Returns:
         An :class:`InterplayResult` with h_z, h_w, h_joint, mi, mir, hdr, n, num_classes and
@@ -327,7 +359,7 @@ def interplay_metrics(
     if pairing == "sample" and center is False:
         # A zero row has no direction; class means and centred rows are checked where they are formed.
         check_no_zero_rows(features, "features")
-    head_weight = check_head_weight(head_weight, features.shape[1])
+    head_weight = check_head_weight(head_weight, features.shape[1] if match_width else None)
     labels = check_labels(labels, features.shape[0], head_weight.shape[0], "labels")
     pairing = check_pairing(pairing)
     max_exact_size = check_max_exact_size(max_exact_size)

@@ -64,6 +64,9 @@ class InformationInterplay(HeadsMetric):
             layer), which cannot be normalised, instead of raising; ``skipped`` counts them.
         validate_args: check every batch (shapes, finiteness, label range); the finiteness
             check synchronises a GPU.
+        head_dim: width of the heads when it differs from ``dim``, e.g. an intermediate layer's
+            representations against the classifier's heads (the states hold only the features'
+            moments and the head Gram enters at ``compute()``); default: ``dim``.
 
     Example:
         >>> from interplay import simplex_etf, nc_reference
@@ -95,11 +98,13 @@ class InformationInterplay(HeadsMetric):
         memory_budget: int = MEMORY_BUDGET,
         skip_zero_rows: bool = False,
         validate_args: bool = True,
+        head_dim: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.num_classes = check_num_classes(num_classes)
         self.dim = check_num_classes(dim, "dim", minimum=1)
+        self.head_dim = self.dim if head_dim is None else check_num_classes(head_dim, "head_dim", minimum=1)
         self.pairing = check_pairing(pairing)
         self.center = check_center(center, self.dim)
         if self.pairing == "sample" and self.center is True:
@@ -156,7 +161,7 @@ class InformationInterplay(HeadsMetric):
         """Add a batch: features (n, d), labels (n,), head_weight (C, d) of the final linear layer."""
         if self.validate_args:
             features = check_features(features, "features", min_samples=1, allow_zero_rows=self.skip_zero_rows)
-            head_weight = check_head_weight(head_weight, self.dim)
+            head_weight = check_head_weight(head_weight, self.head_dim)
             labels = check_labels(labels, features.shape[0], self.num_classes)
             if head_weight.shape[0] != self.num_classes:
                 raise InterplayValueError(
