@@ -27,6 +27,7 @@ TINY = {
     "semi-supervised": {"steps": 20, "eval_every": 10, "label_counts": (20,), "seeds": (0,)},
     "cma": {"shots": (1, 2), "steps": 5, "seeds": (0,), "test_samples": 200, "pretrain_epochs": 1, "epoch_scale": 0.04},
     "collapse": {"epochs": 2, "record_every": 1, "per_class": 20, "shuffled_loss": "mse"},
+    "linguistic-collapse": {"max_tokens": 300, "min_counts": (1, 5)},
 }
 FIGURES = {
     "dynamics": ["dynamics.png", "collapse.png"],
@@ -39,6 +40,7 @@ FIGURES = {
     "semi-supervised": ["semi_supervised_20.png"],
     "cma": ["cma.png", "chosen.csv", "image_encoder.pt"],
     "collapse": ["readings.png", "versus_nc1.png", "collapse.png", "calibration.png", "calibration.csv"],
+    "linguistic-collapse": ["linguistic_collapse.png", "hidden_states.pt"],
 }
 
 
