@@ -21,7 +21,7 @@ def recompute():
     sys.path.remove(str(RESULTS))
     # the page's scripts import each other by bare names (recompute, claims, ...): drop them
     for name in set(sys.modules) - before:
-        if name.split(".")[0] in ("recompute", "tables", "claims", "sources", "dynamics", "collapse"):
+        if name.split(".")[0] in ("recompute", "tables", "claims", "sources", "dynamics", "collapse", "grokking"):
             del sys.modules[name]
 
 

@@ -17,7 +17,7 @@ __all__ = [
     "above", "PLAIN", "SMOOTHED", "NO_MIR_TERM", "ls", "ls_gap", "holm_min", "ls_p", "CMA", "cma", "cma_row",
     "cma_chosen", "CLU", "per_class", "epochs_1_to_10", "global_corr", "term", "MIR_SETTINGS", "LS8", "SEMI",
     "ls8", "semi", "QUICK", "quick", "curve_at", "grid", "grid_at", "variant_row", "OLD_CMA", "old_cma",
-    "epoch_zero",
+    "epoch_zero", "spread_runs", "spread", "spread_steps", "later_in_all",
 ]
 
 DYN = "dynamics/measurements.csv"
@@ -357,3 +357,25 @@ def old_cma(column: str, shots: int, lam: float) -> np.ndarray:
 def epoch_zero(column: str) -> np.ndarray:
     """Every epoch-0 record of the experiments that have them (the collapse default: true labels)."""
     return np.r_[values(DYN, column, epoch=0), values(LS, column, epoch=0), values(COLLAPSE, column, epoch=0, labels="true")]
+
+
+def spread_runs() -> list[dict]:
+    from grokking.spread import archived
+
+    return archived()
+
+
+def spread(series: str, key: str):
+    from grokking.spread import criteria
+
+    return criteria(spread_runs(), series)[key]
+
+
+def spread_steps(fraction: float) -> np.ndarray:
+    return np.array([e["step_test_accuracy"] for e in spread_runs() if e["train_fraction"] == fraction])
+
+
+def later_in_all(series: tuple[str, ...]) -> int:
+    """The number of runs if every listed series changes after test accuracy in every run, else 0."""
+    runs = spread_runs()
+    return len(runs) if all(e[f"step_{k}"] > e["step_test_accuracy"] for e in runs for k in series) else 0

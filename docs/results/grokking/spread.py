@@ -19,12 +19,10 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from interplay.experiments.grokking import SERIES, change_steps
-
 HERE = Path(__file__).resolve().parent
 SHOWN = ("train_mir", "train_hdr", "test_mir", "test_hdr", "train_mir_centred", "train_hdr_centred", "train_h_w", "excluded_loss", "restricted_loss", "weight_norm")
 
-__all__ = ["runs", "table", "criteria", "main"]
+__all__ = ["runs", "archived", "table", "criteria", "main"]
 
 
 def _typed(row: dict) -> dict:
@@ -39,6 +37,8 @@ def _typed(row: dict) -> dict:
 
 def runs() -> list[dict]:
     """Change steps of every MLP run over the steps all runs share, with its training fraction."""
+    from interplay.experiments.grokking import change_steps  # imports torch: only where runs are read
+
     sources = [(HERE / "measurements.csv", HERE / "config.json")]
     sources += [(d / "measurements.csv", d / "config.json") for d in sorted((HERE / "spread").glob("frac-*")) if (d / "measurements.csv").exists()]
     settings = [json.loads(config.read_text())["config"] for _, config in sources]
@@ -94,7 +94,15 @@ def _figure(found: list[dict]) -> None:
     plt.close(fig)
 
 
+def archived() -> list[dict]:
+    """The pooled change steps as spread/change_steps.csv holds them."""
+    with open(HERE / "spread" / "change_steps.csv", newline="") as handle:
+        return [{k: float(v) if k != "model" else v for k, v in r.items()} for r in csv.DictReader(handle)]
+
+
 def main() -> None:
+    from interplay.experiments.grokking import SERIES
+
     found = runs()
     with open(HERE / "spread" / "change_steps.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["train_fraction", "steps", "model", "seed", "final_test_accuracy", "memorised_step", *(f"step_{s}" for s in SERIES)])
