@@ -91,8 +91,8 @@ def add_parser(subparsers, parser_class: type[argparse.ArgumentParser]) -> argpa
     parser.add_argument("--text", nargs="?", const="", metavar="FILE", help="text for --hf: a UTF-8 file, or none for "
                         "CPython's pydoc_data.topics (the default)")
     parser.add_argument("--split", choices=("train", "test"), default="test", help="split of the images (default: test)")
-    parser.add_argument("--samples", type=_count(2), default=2000, help="images or token windows profiled, drawn "
-                        "uniformly with --seed (default: 2000)")
+    parser.add_argument("--samples", type=_count(2), default=2000, help="images profiled, drawn uniformly with "
+                        "--seed, or the first token windows of the text (default: 2000)")
     parser.add_argument("--probe-head", action="store_true", help="use, for MIR and HDR, a logistic-regression head "
                         "fitted on the training split's final features instead of the model's own head")
     parser.add_argument("--probe-samples", type=_count(2), help="training images of the probe (default: --samples)")
