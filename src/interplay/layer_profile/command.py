@@ -22,8 +22,7 @@ from pathlib import Path
 import torch
 
 from interplay.config import DATA_DIR_ENV, check_device, config_digest
-from interplay.layer_profile import QUANTITIES, plot, profile
-from interplay.layer_profile import models
+from interplay.layer_profile import QUANTITIES, models, plot, profile
 from interplay.layer_profile.page import read_profile, result_meta, write_page
 from interplay.validation import InterplayTypeError, InterplayValueError
 
