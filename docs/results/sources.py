@@ -17,7 +17,7 @@ __all__ = [
     "above", "PLAIN", "SMOOTHED", "NO_MIR_TERM", "ls", "ls_gap", "holm_min", "ls_p", "CMA", "cma", "cma_row",
     "cma_chosen", "CLU", "per_class", "epochs_1_to_10", "global_corr", "term", "MIR_SETTINGS", "LS8", "SEMI",
     "ls8", "semi", "QUICK", "quick", "curve_at", "grid", "grid_at", "variant_row", "OLD_CMA", "old_cma",
-    "epoch_zero", "spread_runs", "spread", "spread_steps", "later_in_all",
+    "epoch_zero", "spread_runs", "spread", "spread_steps", "later_in_all", "minmax", "single",
 ]
 
 DYN = "dynamics/measurements.csv"
@@ -379,3 +379,14 @@ def later_in_all(series: tuple[str, ...]) -> int:
     """The number of runs if every listed series changes after test accuracy in every run, else 0."""
     runs = spread_runs()
     return len(runs) if all(e[f"step_{k}"] > e["step_test_accuracy"] for e in runs for k in series) else 0
+
+
+def minmax(x) -> list[float]:
+    x = np.asarray(x, dtype=float)
+    return [x.min(), x.max()]
+
+
+def single(x) -> float:
+    """The one value every entry of ``x`` has (NaN if they differ)."""
+    x = np.asarray(x, dtype=float)
+    return float(x[0]) if np.ptp(x) == 0 else float("nan")
