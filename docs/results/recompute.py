@@ -129,13 +129,16 @@ def check_tables(text: str) -> tuple[str, list[str]]:
     return "\n".join(lines), changed
 
 
+def _words(text: str) -> str:
+    """Text with every run of whitespace one space, so line breaks do not matter."""
+    return " ".join(text.split())
+
+
 def _paragraph(text: str, phrase: str) -> str:
-    hits = [m.start() for m in re.finditer(re.escape(phrase), text)]
-    if len(hits) != 1:
-        raise LookupError(f"phrase {phrase!r} found {len(hits)} times on the page, expected once")
-    start = text.rfind("\n\n", 0, hits[0]) + 2
-    end = text.find("\n\n", hits[0])
-    return text[start:end if end >= 0 else len(text)]
+    hits = [p for p in (_words(p) for p in text.split("\n\n")) if _words(phrase) in p]
+    if len(hits) != 1 or hits[0].count(_words(phrase)) != 1:
+        raise LookupError(f"phrase {phrase!r} found {sum(p.count(_words(phrase)) for p in hits)} times on the page, expected once")
+    return hits[0]
 
 
 def _agrees(quoted: str, value: float) -> bool:
@@ -155,7 +158,7 @@ def check_claims(text: str) -> list[str]:
         except LookupError as error:
             problems.append(str(error))
             continue
-        if quoted not in paragraph:
+        if _words(quoted) not in paragraph:
             problems.append(f"{phrase!r}: {quoted!r} not in its paragraph")
             continue
         computed = source()
