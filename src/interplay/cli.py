@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="a .toml or .json file of options, one key per option (flags beat it)")
     train.add_argument("--out", help="run folder (default: runs/<dataset>-<model>-<config digest>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its stored config; "
-                       "only --epochs (to extend it), --device, --data-dir and --download may change")
+                       "only --epochs (to extend it), --device, --data-dir, --download and --tensorboard may change")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run in the run folder")
     _add_config_flags(train)
     _experiment_parsers(commands, REGISTRY)
