@@ -15,7 +15,7 @@ from sources import (
     revisit, revisit_row, above, PLAIN, SMOOTHED, NO_MIR_TERM, ls, ls_gap, holm_min, ls_p, CMA, cma, cma_row,
     cma_chosen, CLU, per_class, epochs_1_to_10, global_corr, term, MIR_SETTINGS, LS8, SEMI, ls8, semi, QUICK,
     quick, curve_at, grid, grid_at, variant_row, OLD_CMA, old_cma, epoch_zero,
-    spread_runs, spread, spread_steps, later_in_all, minmax, single,
+    spread_runs, spread, spread_steps, later_in_all, minmax, single, lmc_cells,
 )
 
 __all__ = ["CLAIMS"]
@@ -120,6 +120,13 @@ CLAIMS = [
     ("With every record, NC1–NC3 explain 98–100 %", "uncorrelated with NC1 (−0.01)", lambda: corr("loss-supervised", "mir_corr")),
     ("With every record, NC1–NC3 explain 98–100 %", "(R² 0.45, 0.58 and 0.60)", lambda: [corr("lmc", "hdr_r2"), corr("semi-supervised", "hdr_r2"), corr("collapse", "hdr_r2")]),
     # lmc
+    ("| MIR dip | loss barrier |", "+0.72 (p = 0.0002) | +0.99 |", lambda: lmc_cells("all", "mir_dip", "loss_barrier")[:3]),
+    ("| MIR dip | error barrier |", "+0.66 (p = 0.001) | +0.97 |", lambda: lmc_cells("all", "mir_dip", "error_barrier")[:3]),
+    ("| HDR rise | loss barrier |", "−0.23 (p = 0.31) | +0.41 (p = 0.06) | −0.53 (p = 0.02) | −0.72 (p = 0.0008) |", lambda: lmc_cells("all", "hdr_rise", "loss_barrier") + lmc_cells("spawned", "hdr_rise", "loss_barrier")),
+    ("| HDR rise | error barrier |", "−0.38 (p = 0.09) | +0.52 (p = 0.02) | −0.70 (p = 0.001) | −0.66 (p = 0.003) |", lambda: lmc_cells("all", "hdr_rise", "error_barrier") + lmc_cells("spawned", "hdr_rise", "error_barrier")),
+    ("| line − MIR at α = ½ |", "+0.39 (p = 0.08) | +0.99 | +0.03 (p = 0.91) | +0.42 (p = 0.08) |", lambda: lmc_cells("all", "mir_mid", "loss_mid")[:3] + lmc_cells("spawned", "mir_mid", "loss_mid")),
+    ("| HDR − line at α = ½ |", "−0.44 (p = 0.04) | −0.63 (p = 0.002) | −0.55 (p = 0.02) | −0.78 (p = 0.0001) |", lambda: lmc_cells("all", "hdr_mid", "loss_mid") + lmc_cells("spawned", "hdr_mid", "loss_mid")),
+    ("| MIR dip | loss barrier |", "undefined (dip 0 on every path)", lambda: [0] if np.isnan(lmc_corr("spawned", "mir_dip", "loss_barrier", "spearman")) else [1]),
     ("Children split at\ninitialisation already", "(test loss 0.009 on average: 0.015, 0.010 and 0.001 in\nthe three seeds; error 0.0035)", lambda: [values(LMC, "loss_barrier", spawn=0, split="test").mean(), *values(LMC, "loss_barrier", spawn=0, split="test"), values(LMC, "error_barrier", spawn=0, split="test").mean()]),
     ("Children split at\ninitialisation already", "0.0016 / 0.0003 at step 25", lambda: [values(LMC, "loss_barrier", spawn=25, split="test").mean(), values(LMC, "error_barrier", spawn=25, split="test").mean(), 25]),
     ("Children split at\ninitialisation already", "exactly 0\nfrom step 50 on (5 % of training)", lambda: [max(values(LMC, c, spawn=k, split="test").max() for c in ("loss_barrier", "error_barrier") for k in (50, 100, 200, 469)), 50, 50 / 938]),

@@ -17,7 +17,7 @@ __all__ = [
     "above", "PLAIN", "SMOOTHED", "NO_MIR_TERM", "ls", "ls_gap", "holm_min", "ls_p", "CMA", "cma", "cma_row",
     "cma_chosen", "CLU", "per_class", "epochs_1_to_10", "global_corr", "term", "MIR_SETTINGS", "LS8", "SEMI",
     "ls8", "semi", "QUICK", "quick", "curve_at", "grid", "grid_at", "variant_row", "OLD_CMA", "old_cma",
-    "epoch_zero", "spread_runs", "spread", "spread_steps", "later_in_all", "minmax", "single",
+    "epoch_zero", "spread_runs", "spread", "spread_steps", "later_in_all", "minmax", "single", "lmc_cells",
 ]
 
 DYN = "dynamics/measurements.csv"
@@ -390,3 +390,8 @@ def single(x) -> float:
     """The one value every entry of ``x`` has (NaN if they differ)."""
     x = np.asarray(x, dtype=float)
     return float(x[0]) if np.ptp(x) == 0 else float("nan")
+
+
+def lmc_cells(paths: str, metric: str, barrier: str) -> list[float]:
+    """Spearman, its p, Pearson and its p of one row of lmc/correlations.csv (test set)."""
+    return [lmc_corr(paths, metric, barrier, c) for c in ("spearman", "spearman_p", "pearson", "pearson_p")]
