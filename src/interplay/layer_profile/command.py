@@ -74,7 +74,15 @@ def _count(minimum: int):
 
 
 def add_parser(subparsers, parser_class: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    """Declare ``interplay profile`` on the ``subparsers`` of the ``interplay`` command."""
+    """Declare ``interplay profile`` on the ``subparsers`` of the ``interplay`` command; returns its parser.
+
+    Example:
+        >>> root = argparse.ArgumentParser(prog="interplay")
+        >>> _ = add_parser(root.add_subparsers(dest="command"), argparse.ArgumentParser)
+        >>> args = root.parse_args(["profile", "--vision", "efficientnet-lite0", "--probe-head"])
+        >>> args.command, args.samples, args.probe_head
+        ('profile', 2000, True)
+    """
     parser = subparsers.add_parser(
         "profile", help="profile every layer of a network: entropy, effective rank, NC1, MIR/HDR, CKA and MI between layers",
         description="Profile the layers of one network on the same samples, in one pass: a run of interplay train "
