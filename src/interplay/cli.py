@@ -1,5 +1,5 @@
 """The ``interplay`` command: ``train`` records the information dynamics of training,
-``experiment`` runs the papers' analyses, ``report`` draws runs.
+``experiment`` runs the papers' analyses, ``report`` draws runs, ``profile`` reads every layer of a network.
 
 Every error the user can act on prints as one line ``interplay: error: ...`` and exits with 2.
 """
@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                                  "or overlay several runs in one report.")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     report.add_argument("--out", help="folder for the report (default: RUN_DIR/report of the first run)")
+    from interplay.layer_profile.command import add_parser as add_profile_parser
+
+    add_profile_parser(commands, _Parser)
     return parser
 
 
@@ -228,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_train(args)
         if args.command == "experiment":
             return _run_experiment(args)
+        if args.command == "profile":
+            from interplay.layer_profile.command import run as run_profile
+
+            return run_profile(args)
         from interplay.report import build_report
 
         print(f"report: {build_report(args.run_dirs, args.out)}")
