@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -61,9 +62,17 @@ def title(column: str) -> str:
     return prefix + LABELS.get(core, core.replace("_", " ")) + suffix
 
 
+_UNIT_INTERVAL = {"accuracy", "acc", "mir", "hdr", "nc4"}
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and population standard deviation (0 for one value)."""
-    return statistics.fmean(values), (statistics.pstdev(values) if len(values) > 1 else 0.0)
+    """Mean and sample standard deviation (ddof = 1; 0 for one value), the results page's convention.
+
+    Example:
+        >>> mean_std([1.0, 2.0, 3.0])
+        (2.0, 1.0)
+    """
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def _grouped(rows, x, column, group):
@@ -87,20 +96,24 @@ def _shared_reference(axis, rows, x, column, group, value, color, *, first: bool
 
 def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: str | None = None,
                 style_by: str | None = "split", xlabel: str | None = None, log_columns: tuple[str, ...] = ("nc1", "loss")) -> Path:
-    """One panel per column: mean ± std over seeds against ``x``, one line per ``group`` and
-    ``style_by`` value (train dashed and light, test solid and dark, one hue per group); collapse
-    values drawn and labelled where they exist."""
+    """One panel per column: mean ± sample std over seeds against ``x`` (the title says over how
+    many runs), one line per ``group`` and ``style_by`` value (train dashed and light, test solid
+    and dark, one hue per group); collapse values drawn and labelled where they exist. Bands stay
+    inside the quantity's range (every column here is non-negative; accuracy, MIR and HDR are at most 1)."""
     ncols = min(3, len(columns))
     nrows = -(-len(columns) // ncols)
     styles = sorted({r.get(style_by) for r in rows}, key=str) if style_by else [None]
     with plt.rc_context(FONT):
         fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
         for axis, column in zip(axes.flat, columns):
+            runs = 0
+            upper_bound = 1.0 if column.split("_")[0] in _UNIT_INTERVAL else math.inf
             for s_index, style in enumerate(styles):
                 subset = [r for r in rows if style_by is None or r.get(style_by) == style]
                 for g_index, (g, series) in enumerate(sorted(_grouped(subset, x, column, group).items(), key=lambda kv: str(kv[0]))):
                     xs = sorted(series)
                     stats = [mean_std(series[v]) for v in xs]
+                    runs = max([runs, *(len(series[v]) for v in xs)])
                     mean = [m for m, _ in stats]
                     label = ", ".join(str(p) for p in (f"{group}={g}" if group else "", style or "") if p)
                     line = "-" if style in (None, "test") else "--"
@@ -109,7 +122,8 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
                     else:
                         color = split_colors(0, several=False).get(style, PALETTE[s_index % len(PALETTE)])
                     axis.plot(xs, mean, line, color=color, label=label or None, marker="o", markersize=2.5)
-                    axis.fill_between(xs, [m - s for m, s in stats], [m + s for m, s in stats], color=color, alpha=0.15)
+                    axis.fill_between(xs, [max(m - s, 0.0) for m, s in stats], [min(m + s, upper_bound) for m, s in stats],
+                                      color=color, alpha=0.15)
                     if style in (None, "train"):
                         _shared_reference(axis, subset, x, column, group, g, color, first=g_index == 0)
             ref = REFERENCE_COLUMNS.get(column)
@@ -121,7 +135,8 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
             # Undefined records (None or NaN) leave no point, so they do not decide the scale.
             if column in log_columns and all(r.get(column) is None or not r[column] <= 0 for r in rows):
                 axis.set_yscale("log")
-            axis.set_title(title(column))
+            spread = f"± sample std, {runs} runs" if runs > 1 else "one run"
+            axis.set_title(f"{title(column)}  ({spread})")
             axis.set_xlabel(xlabel or x.replace("_", " "))
             if x in ("epoch", "step"):
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
