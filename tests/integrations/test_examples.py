@@ -1,4 +1,4 @@
-"""The trainer examples run as scripts and are the ones the README shows."""
+"""The trainer examples run as scripts and are the ones the guide shows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-README_BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
+DOC_BLOCKS = [block for page in PAGES for block in re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)]
 
 
 @pytest.mark.slow
@@ -18,11 +19,11 @@ README_BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_tex
     ("lightning_digits.py", "lightning", "interplay/val/mir"),
     ("hf_text.py", "transformers", "interplay/eval/mir"),
 ])
-def test_example_runs_and_is_in_the_readme(script, framework, prefix, tmp_path):
+def test_example_runs_and_is_in_the_docs(script, framework, prefix, tmp_path):
     pytest.importorskip(framework)
     path = ROOT / "examples" / script
     code = path.read_text().split("\n", 2)[2]  # the script without its one-line docstring
-    assert code in README_BLOCKS
+    assert code in DOC_BLOCKS
     result = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"'{prefix}'" in result.stdout
