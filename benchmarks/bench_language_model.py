@@ -63,7 +63,7 @@ def _measure(kind: str, path: str) -> tuple[float, float, str]:
         chosen = counts[labels] >= MIN_COUNT
         present, local = torch.unique(labels[chosen], return_inverse=True)
         result = interplay_metrics(features[chosen], local, head[present], method="auto")
-        note = f"{int(chosen.sum())} tokens, method {result.method}, MIR {float(result.mir):.4f}"
+        note = f"{int(chosen.sum())} tokens, path {result.path}, MIR {float(result.mir):.4f}"
     else:
         row = token_collapse(features, labels, head, predictions=c["top1"], min_count=MIN_COUNT)
         note = f"MIR on {row['info_tokens']} tokens"

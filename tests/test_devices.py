@@ -75,7 +75,7 @@ def test_stochastic_estimate_on_device_is_within_its_error_and_seeded(device):
     features, labels, heads = classed(n=600, d=16, c=10, seed=3)
     exact = reference.entropies(features.numpy(), heads.numpy()[labels.numpy()])
     on_device = interplay_metrics(features.to(device), labels.to(device), heads.to(device), method="stochastic", tolerance=0.005, seed=7)
-    assert on_device.method == "stochastic" and on_device.se_mir <= 0.005
+    assert on_device.path == "stochastic" and on_device.se_mir <= 0.005
     assert abs(float(on_device.mir) - exact["mir"]) <= 4 * on_device.se_mir + 1e-9
     on_cpu = interplay_metrics(features, labels, heads, method="stochastic", tolerance=0.005, seed=7)
     assert abs(float(on_device.h_joint) - float(on_cpu.h_joint)) < 1e-6  # the same probes on every device

@@ -79,7 +79,7 @@ def test_interplay_metrics_on_trained_like_data(batch, pairing, center, path, dt
     want = oracle(x.detach(), labels, heads, pairing, center)
     assert min(want["h_x"], want["h_y"]) > 0
     if path == "blocks" and pairing == "sample":
-        assert result.method == "class-blocks"
+        assert result.path == "class-blocks"
     x64 = x.detach().double()
     condition = centring_condition(x64, x64 - x64.mean(0)) if center else 1.0
     check(result, want, n if pairing == "sample" else heads.shape[0], condition)

@@ -55,7 +55,7 @@ class ProbeResult:
         ``hdr_rho``, the collapse values for it (:func:`~interplay.functional.closed_form.nc_reference`)."""
         info = self.information.as_dict()
         row = {"loss": self.loss, "accuracy": self.accuracy, "n": self.n, "n_information": self.information.n, "estimate": self.estimate}
-        row |= {k: info[k] for k in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr", "method")}
+        row |= {k: info[k] for k in ("h_z", "h_w", "h_joint", "mi", "mir", "hdr", "path")}
         # An exact value has no sampling error; an undefined one has no error to state.
         error = {"exact": 0.0, "stochastic": None, "undefined": float("nan")}[self.estimate]
         row |= {f"se_{k}": info[f"se_{k}"] if error is None else error for k in ("h_joint", "mi", "mir", "hdr")}
@@ -191,7 +191,7 @@ def probe(
         >>> model = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3))
         >>> data = [(torch.randn(30, 5), torch.arange(30) % 3) for _ in range(2)]
         >>> result = probe(model, data)
-        >>> result.n, result.information.method, result.collapse.nc4 is not None
+        >>> result.n, result.information.path, result.collapse.nc4 is not None
         (60, 'class-blocks', True)
     """
     _check_undefined(undefined)
@@ -253,7 +253,7 @@ def probe(
             raise InterplayValueError(refused[0] if refused else "the information metric refused a batch of another process.")
         _check_live(info)
         result = info.compute()
-        return result, "stochastic" if result.method == "stochastic" else "exact"
+        return result, "stochastic" if result.path == "stochastic" else "exact"
 
     unknown = InterplayResult.undefined(int(live), num_classes, pairing, center is not False)
     information, estimate = _or_undefined(information_now, undefined, warnings, (unknown, "undefined"))

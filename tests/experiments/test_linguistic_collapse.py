@@ -113,7 +113,7 @@ def test_mir_on_a_subsample_is_the_oracle_on_those_tokens():
     assert row["info_tokens"] == sub.numel() == 150 and row["tokens"] == int((counts[labels] >= 3).sum())
     want = reference.sample_pairing(z[sub].numpy(), labels[sub].numpy(), head.numpy())
     assert row["mir"] == pytest.approx(want["mir"], rel=1e-7) and row["hdr"] == pytest.approx(want["hdr"], rel=1e-7, abs=1e-12)
-    assert row["method"] == "gram" and not row.get("undefined")
+    assert row["path"] == "gram" and not row.get("undefined")
 
 
 def test_a_threshold_that_keeps_one_token_is_undefined_not_an_error():

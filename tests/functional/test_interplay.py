@@ -48,14 +48,14 @@ def test_class_pairing_matches_oracle(shape, center, generator):
     features, labels, heads = random_batch(*shape, generator)
     result = interplay_metrics(features, labels, heads, pairing="class", center=center)
     assert_matches(result, reference.class_pairing(features, labels, heads, center))
-    assert result.method == "class-means"
+    assert result.path == "class-means"
 
 
 def test_every_exact_path_gives_the_same_value(generator):
     features, labels, heads = random_batch(200, 5, 4, generator)
     blocks = interplay_metrics(features, labels, heads)  # n > d*C: factored class blocks
     direct = interplay_metrics(features.requires_grad_(), labels, heads)  # autograd: Kronecker map
-    assert (blocks.method, direct.method) == ("class-blocks", "kronecker")
+    assert (blocks.path, direct.path) == ("class-blocks", "kronecker")
     assert blocks.h_joint.item() == pytest.approx(direct.h_joint.item(), abs=1e-10)
 
 
@@ -65,7 +65,7 @@ def test_rank_deficient_features_and_missing_classes(generator):
     labels = torch.tensor([0, 1, 2, 4])[torch.randint(0, 4, (400,), generator=generator)]
     heads = torch.randn(5, 16, generator=generator, dtype=torch.float64)
     result = interplay_metrics(features, labels, heads)
-    assert result.method == "class-blocks"
+    assert result.path == "class-blocks"
     assert_matches(result, reference.sample_pairing(features, labels, heads))
 
 
@@ -128,7 +128,7 @@ def test_too_large_for_every_exact_path(generator):
     with pytest.raises(ExactSizeError, match=r"200×200 matrix, more than max_exact_size=100\. Use method='auto'"):
         interplay_metrics(features, labels, heads, max_exact_size=100, method="exact")
     estimated = interplay_metrics(features, labels, heads, max_exact_size=100)
-    assert estimated.method == "stochastic" and estimated.se_mir > 0
+    assert estimated.path == "stochastic" and estimated.se_mir > 0
 
 
 @given(labelled_batch())

@@ -70,7 +70,7 @@ def test_estimate_lies_within_three_standard_errors_of_exact(case):
     features, labels, heads = make_case(*case)
     exact = interplay_metrics(features, labels, heads, method="exact", max_exact_size=4096)
     estimate = interplay_metrics(features, labels, heads, method="stochastic", tolerance=0.01, seed=1)
-    assert estimate.method == "stochastic" and estimate.seed == 1
+    assert estimate.path == "stochastic" and estimate.seed == 1
     assert estimate.se_mir <= 0.01 or estimate.se_mir == pytest.approx(0.01, rel=0.5)  # max_probes may stop first
     for key in ("h_joint", "mi", "mir"):
         error = abs(float(getattr(estimate, key)) - float(getattr(exact, key)))
@@ -124,14 +124,14 @@ def test_streaming_statistics_give_the_estimate():
     stats = interplay_update(features, labels, 20, pairing="sample", center=False, dtype=torch.float64)
     streamed = interplay_compute(stats, heads, pairing="sample", center=False, method="stochastic", tolerance=0.02)
     exact = interplay_metrics(features, labels, heads)
-    assert streamed.method == "stochastic"
+    assert streamed.path == "stochastic"
     assert abs(float(streamed.mir) - float(exact.mir)) <= 3 * streamed.se_mir
 
 
 def test_auto_picks_exact_when_it_fits_and_the_estimator_otherwise():
     features, labels, heads = make_case(300, 8, 10, "mid", balanced=True)
-    assert interplay_metrics(features, labels, heads, method="auto").method != "stochastic"
-    assert interplay_metrics(features, labels, heads, method="auto", max_exact_size=50, tolerance=0.05).method == "stochastic"
+    assert interplay_metrics(features, labels, heads, method="auto").path != "stochastic"
+    assert interplay_metrics(features, labels, heads, method="auto", max_exact_size=50, tolerance=0.05).path == "stochastic"
 
 
 def test_bad_method_and_tolerance_are_named():

@@ -127,12 +127,12 @@ def test_features_storage_equals_moments_storage(method, generator):
             metric.update(features[part], labels[part], heads)
     moments, kept = (m.compute() for m in metrics.values())
     one_shot = interplay_metrics(features, labels, heads, method=method, seed=3)
-    assert kept.method == one_shot.method and kept.mir.item() == pytest.approx(one_shot.mir.item(), abs=1e-12)
+    assert kept.path == one_shot.path and kept.mir.item() == pytest.approx(one_shot.mir.item(), abs=1e-12)
     assert kept.se_mir == one_shot.se_mir
     # Both feed the same estimator; the stochastic values differ only within their standard errors.
     bound = 1e-9 if method == "exact" else 4 * (moments.se_mir + kept.se_mir)
     assert abs(moments.mir.item() - kept.mir.item()) <= bound
-    assert (moments.method, moments.seed) == (("class-blocks", None) if method == "exact" else ("stochastic", 3))
+    assert (moments.path, moments.seed) == (("class-blocks", None) if method == "exact" else ("stochastic", 3))
 
 
 def test_storage_follows_the_memory_budget(generator):
@@ -159,7 +159,7 @@ def test_auto_estimates_beyond_max_exact_size(generator):
     metric.update(features, labels, heads)
     result = metric.compute()
     exact = reference.sample_pairing(features, labels, heads)
-    assert result.method == "stochastic" and result.seed == 1 and 0 < result.se_mir < 0.02
+    assert result.path == "stochastic" and result.seed == 1 and 0 < result.se_mir < 0.02
     assert abs(result.mir.item() - exact["mir"]) <= 4 * result.se_mir + 1e-6
     assert result.hdr.item() == pytest.approx(exact["hdr"], abs=1e-9)
     exact_metric = InformationInterplay(6, 12, max_exact_size=40, method="exact")

@@ -43,7 +43,7 @@ def test_class_blocks_match_the_oracle_on_trained_like_features(method):
     features, labels, heads = trained_like(900, 24, 6, seed=3, dtype=torch.float64)
     features[::7, 5:] = 0  # dead units on some samples
     result = interplay_metrics(features, labels, heads, method=method, max_exact_size=200)
-    assert result.method == "class-blocks"
+    assert result.path == "class-blocks"
     assert_matches(result, reference.sample_pairing(features, labels, heads))
 
 
@@ -66,7 +66,7 @@ def test_auto_takes_the_smaller_exact_eigenproblem():
     for part in torch.arange(300).split(70):
         metric.update(features[part], labels[part], heads)
     result = metric.compute()
-    assert result.method == "gram"
+    assert result.path == "gram"
     assert_matches(result, reference.sample_pairing(features, labels, heads))
 
 
@@ -79,7 +79,7 @@ def test_gradients_never_reach_the_estimator():
         interplay_metrics(features, labels, heads, max_exact_size=50)
     with torch.no_grad():  # without gradients the 24-sided per-class blocks are exact
         result = interplay_metrics(features, labels, heads, max_exact_size=50)
-    assert result.method == "class-blocks"
+    assert result.path == "class-blocks"
     assert_matches(result, reference.sample_pairing(features.detach(), labels, heads))
 
 
@@ -92,7 +92,7 @@ def test_forward_follows_the_rules_of_update():
         metric(features[60:], labels[60:], heads + 1)
     one_class = torch.nonzero(labels[60:] == 2).flatten() + 60
     undefined = metric(features[one_class], labels[one_class], heads)
-    assert undefined.method == "undefined" and torch.isnan(undefined.mir)
+    assert undefined.path == "undefined" and torch.isnan(undefined.mir)
     rest = torch.cat([torch.arange(60), one_class])
     assert_matches(metric.compute(), reference.sample_pairing(features[rest], labels[rest], heads))
 
@@ -161,7 +161,7 @@ def test_heads_of_another_width_on_request():
     for part in torch.arange(400).split(90):
         metric.update(features[part], labels[part], heads)
     result = metric.compute()
-    assert result.method == "class-blocks"
+    assert result.path == "class-blocks"
     assert_matches(result, oracle)
 
 
@@ -176,7 +176,7 @@ def test_a_vocabulary_costs_only_the_classes_present(method):
     result = interplay_metrics(features, labels, heads, method=method, max_exact_size=2_000)
     present = torch.unique(labels)
     compact = interplay_metrics(features, torch.searchsorted(present, labels), heads[present], method="exact", max_exact_size=2_000)
-    assert result.method == ("class-blocks" if method == "auto" else "stochastic")
+    assert result.path == ("class-blocks" if method == "auto" else "stochastic")
     tol = 1e-9 if method == "auto" else 4 * result.se_mir
     assert float(result.mir) == pytest.approx(float(compact.mir), abs=tol)
     assert float(result.hdr) == pytest.approx(float(compact.hdr), abs=1e-9)

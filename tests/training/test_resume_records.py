@@ -57,3 +57,13 @@ def test_a_header_cut_short_is_written_afresh(tmp_path):
     log.truncate_after(-1)
     log.append({"epoch": 0, "split": "train", "accuracy": 0.5})
     assert read_rows(log.path) == [{"epoch": 0, "split": "train", "accuracy": 0.5}]
+
+
+def test_a_run_folder_from_before_the_path_column_keeps_its_header(tmp_path):
+    # Folders written when the column was called "method" stay readable and resumable.
+    from interplay.training.records import MetricsLog, read_rows
+
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,split,method,mir\n0,test,gram,0.5\n")
+    MetricsLog(path).append({"epoch": 1, "split": "test", "path": "class-blocks", "mir": 0.6})
+    assert [row["method"] for row in read_rows(path)] == ["gram", "class-blocks"]

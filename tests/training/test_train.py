@@ -154,7 +154,7 @@ def test_too_large_for_the_exact_path_is_estimated_on_all_samples(tmp_path):
         runs[name] = read_rows(tmp_path / name / "metrics.csv")
     assert "max_exact_size=100, else the stochastic estimate" in (tmp_path / "estimated" / "config.json").read_text()
     for estimated, exact in zip(runs["estimated"], runs["exact"]):
-        assert (estimated["estimate"], estimated["method"], exact["estimate"], exact["se_mir"]) == ("stochastic", "stochastic", "exact", 0.0)
+        assert (estimated["estimate"], estimated["path"], exact["estimate"], exact["se_mir"]) == ("stochastic", "stochastic", "exact", 0.0)
         assert estimated["n_information"] == exact["n_information"] == estimated["n"] in (1438, 359)
         assert 0 < estimated["se_mir"] <= 0.005 and estimated["se_hdr"] == 0.0
         assert abs(estimated["mir"] - exact["mir"]) <= 4 * estimated["se_mir"]

@@ -56,7 +56,7 @@ COLUMNS = ("nc1", "cdnv", "gnc2", "unc3", "nc4_top1", "mir", "hdr")
 MAX_INFO_TOKENS = MAX_EXACT_SIZE  # MIR/HDR stay exact (the n×n path); beyond it see token_collapse
 NC_FIELDS = {"nc1": "nc1", "cdnv": "cdnv", "gnc2": "gnc2_log", "gnc2_log_mean": "gnc2_log_mean", "unc3": "unc3",
              "nc2_equinorm": "nc2_equinorm", "nc3": "nc3", "nc4": "nc4"}
-INFO_FIELDS = ("mir", "hdr", "h_z", "h_w", "mi", "method", "se_mir")
+INFO_FIELDS = ("mir", "hdr", "h_z", "h_w", "mi", "path", "se_mir")
 
 
 @dataclass(frozen=True)

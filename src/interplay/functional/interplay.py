@@ -46,7 +46,7 @@ __all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "inter
 class InterplayResult:
     """Entropies (nats), mutual information and ratios between representations and heads.
 
-    ``method`` names the computation of the joint entropy: exactly by ``"gram"`` (n×n Hadamard
+    ``path`` names the computation of the joint entropy (what ``method="auto"`` chose): exactly by ``"gram"`` (n×n Hadamard
     Gram), ``"kronecker"`` (row-wise Kronecker feature map), ``"class-blocks"`` (per-class factored
     blocks, see the module docstring) or ``"class-means"`` (C×C, class pairing); or
     ``"stochastic"`` (:mod:`interplay.functional.stochastic`), which sets the standard errors
@@ -63,7 +63,7 @@ class InterplayResult:
     num_classes: int
     pairing: str
     center: bool
-    method: str
+    path: str
     se_h_joint: float | None = None
     se_mi: float | None = None
     se_mir: float | None = None
@@ -79,7 +79,7 @@ class InterplayResult:
         """A result whose every quantity is NaN, for a record that could not be computed.
 
         Example:
-            >>> InterplayResult.undefined(10, 3, "sample", False).method
+            >>> InterplayResult.undefined(10, 3, "sample", False).path
             'undefined'
         """
         nan = torch.tensor(float("nan"), dtype=torch.float64)
@@ -272,8 +272,8 @@ def _estimated(rows, second, heads, counts, present, center, estimator) -> Inter
     return result
 
 
-def _result(e: PairEntropies, n: int, num_classes: int, pairing: str, center: bool, method: str) -> InterplayResult:
-    return InterplayResult(e.h_x, e.h_y, e.h_joint, e.mi, e.mir, e.hdr, n, num_classes, pairing, center, method)
+def _result(e: PairEntropies, n: int, num_classes: int, pairing: str, center: bool, path: str) -> InterplayResult:
+    return InterplayResult(e.h_x, e.h_y, e.h_joint, e.mi, e.mir, e.hdr, n, num_classes, pairing, center, path)
 
 
 def _differentiable(z, labels, heads, n, num_classes, method, max_exact_size, centred) -> InterplayResult:
@@ -338,7 +338,7 @@ def interplay_metrics(
 
     Returns:
         An :class:`InterplayResult` with h_z, h_w, h_joint, mi, mir, hdr, n, num_classes and
-        the method used (with standard errors and the seed for the estimator). With autograd
+        the ``path`` that ran (with standard errors and the seed for the estimator). With autograd
         enabled on the inputs, the result is exact and differentiable.
 
     Raises:

@@ -290,9 +290,9 @@ class EvaluationRecorder:
     @staticmethod
     def _information_values(info: InterplayResult) -> dict[str, float]:
         values = {k: float(getattr(info, k)) for k in _INFORMATION_KEYS}
-        if info.method == "undefined":
+        if info.path == "undefined":
             return values | {"stochastic": math.nan} | {f"se_{k}": math.nan for k in _ERROR_KEYS}
-        if info.method == "stochastic":
+        if info.path == "stochastic":
             return values | {"stochastic": 1.0} | {f"se_{k}": float(getattr(info, f"se_{k}")) for k in _ERROR_KEYS}
         # An exact value has no sampling error.
         return values | {"stochastic": 0.0} | {f"se_{k}": 0.0 for k in _ERROR_KEYS}

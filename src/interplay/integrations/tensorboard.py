@@ -34,7 +34,7 @@ def scalars_of(row: dict[str, Any]) -> dict[str, float]:
     """The finite numbers of one ``metrics.csv`` row, named ``<split>/<column>``.
 
     Example:
-        >>> scalars_of({"epoch": 3, "split": "test", "mir": 0.5, "method": "class-blocks", "nc4": None})
+        >>> scalars_of({"epoch": 3, "split": "test", "mir": 0.5, "path": "class-blocks", "nc4": None})
         {'test/mir': 0.5}
     """
     split = row.get("split", "all")

@@ -12,6 +12,10 @@ from interplay.validation import InterplayValueError
 __all__ = ["MetricsLog", "read_rows"]
 
 
+_RENAMED = {"path": "method"}
+"""Columns renamed since older run folders were written: new name -> old name."""
+
+
 class MetricsLog:
     """Append rows to a CSV file whose columns are fixed by the first row written.
 
@@ -29,6 +33,8 @@ class MetricsLog:
     def append(self, row: dict[str, Any]) -> None:
         new = not self.path.exists() or self.path.stat().st_size == 0
         columns = list(row) if new else _header(self.path)
+        # A run folder written before a column was renamed keeps its header: write under the old name.
+        row = {(_RENAMED[k] if k in _RENAMED and k not in columns and _RENAMED[k] in columns else k): v for k, v in row.items()}
         with interrupts_deferred(), self.path.open("a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             if new:
