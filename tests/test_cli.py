@@ -24,11 +24,14 @@ def test_help_of_every_subcommand(argv, capsys):
     assert out.startswith("usage: interplay") and err == ""
 
 
+# A fresh interpreter per test: seconds each, so the fast suite leaves them out.
+@pytest.mark.slow
 def test_version_from_the_installed_command():
     done = subprocess.run([sys.executable, "-m", "interplay", "--version"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == f"interplay {interplay.__version__}"
 
 
+@pytest.mark.slow
 def test_train_help_from_the_installed_command():
     done = subprocess.run([sys.executable, "-m", "interplay", "train", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "--max-exact-size" in done.stdout and done.stderr == ""

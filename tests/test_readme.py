@@ -52,6 +52,7 @@ def test_markers_are_known():
             assert comment == "no-test" or re.fullmatch(r"requires:\s*[\w.]+(\s*,\s*[\w.]+)*", comment), (page, comment)
 
 
+@pytest.mark.slow  # each example runs in a fresh interpreter: seconds apiece
 @pytest.mark.parametrize(("marker", "code"), EXAMPLES)
 def test_example_runs_on_its_own(marker, code, tmp_path):
     if marker == "no-test":

@@ -39,15 +39,18 @@ def imported_after(statements: str) -> list[str]:
     return eval(result.stdout)
 
 
+@pytest.mark.slow
 def test_import_interplay_imports_no_framework():
     assert imported_after("import interplay, interplay.integrations, interplay.integrations.tensorboard") == []
 
 
+@pytest.mark.slow
 def test_the_training_loop_imports_lightning_and_tensorboard_only_when_asked():
     # torchmetrics, which the metrics build on, imports transformers itself when it is installed.
     assert set(imported_after("import interplay.training.loop\ninterplay.probe")) <= {"transformers"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, extra", [("lightning", "lightning"), ("transformers", "transformers")])
 def test_without_the_extras_the_core_works_and_a_callback_names_its_extra(module, extra):
     code = BLOCK + (
