@@ -10,6 +10,7 @@ import pytest
 import interplay
 from interplay.cli import main
 from interplay.experiments import REGISTRY
+from commands import one_line_error
 
 HELP = [["--help"], ["train", "--help"], ["experiment", "--help"], ["report", "--help"]]
 HELP += [["experiment", name, "--help"] for name in sorted(REGISTRY)]
@@ -35,18 +36,6 @@ def test_version_from_the_installed_command():
 def test_train_help_from_the_installed_command():
     done = subprocess.run([sys.executable, "-m", "interplay", "train", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "--max-exact-size" in done.stdout and done.stderr == ""
-
-
-def one_line_error(argv, capsys) -> str:
-    """Run ``interplay ARGV`` and return its error: exit 2, one line on stderr, no traceback."""
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("interplay: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
 
 
 @pytest.mark.parametrize(("text", "suffix", "message"), [

@@ -9,21 +9,10 @@ import pathlib
 import pytest
 
 from interplay.cli import main
+from commands import one_line_error
 
 TINY = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8"]
 QUICK_EXPERIMENT = ["experiment", "dynamics", "--quick", "--set", "seeds=[0]", "--set", "epochs=1"]
-
-
-def one_line_error(argv, capsys) -> str:
-    """Run ``interplay ARGV``: exit 2, one line on stderr, no traceback; returns the line."""
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("interplay: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time
 import pytest
 import torch
 
+from commands import one_line_error
 from fakes import write_cifar10_like, write_mnist_like
 from interplay.cli import main
 from interplay.training.checkpoint import load_checkpoint
@@ -84,30 +85,23 @@ def test_cifar_resnet_and_fashion_files_in_official_formats(tmp_path):
     assert read_rows(tmp_path / "c" / "metrics.csv")[-1]["n"] == 10
 
 
-def run_error(argv, capsys) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("interplay: error: ") and "\n" not in err
-    return err
-
-
 def test_errors_are_one_line(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "is empty" in run_error(["train", "--dataset", "mnist", "--data-dir", str(empty), "--out", str(tmp_path / "a")], capsys)
+    assert "is empty" in one_line_error(["train", "--dataset", "mnist", "--data-dir", str(empty), "--out", str(tmp_path / "a")], capsys)
     write_mnist_like(tmp_path / "fm")
-    assert "official md5" in run_error(["train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "fm"), "--out", str(tmp_path / "b")], capsys)
+    assert "official md5" in one_line_error(["train", "--dataset", "fashion-mnist", "--data-dir", str(tmp_path / "fm"), "--out", str(tmp_path / "b")], capsys)
     (tmp_path / "bad.toml").write_text('epochs = 2\nlearning_rate = 0.1\n')
-    assert "unknown config key 'learning_rate' (from " in run_error(["train", "--config", str(tmp_path / "bad.toml")], capsys)
+    assert "unknown config key 'learning_rate' (from " in one_line_error(["train", "--config", str(tmp_path / "bad.toml")], capsys)
     (tmp_path / "neg.toml").write_text('label_smoothing = -0.1\n')
-    assert "label_smoothing must be a finite number in [0, 1); got -0.1 (from " in run_error(["train", "--config", str(tmp_path / "neg.toml")], capsys)
-    assert "has no config.json" in run_error(["train", "--resume", str(empty)], capsys)
-    assert "no metrics.csv" in run_error(["report", str(empty)], capsys)
+    assert "label_smoothing must be a finite number in [0, 1); got -0.1 (from " in one_line_error(["train", "--config", str(tmp_path / "neg.toml")], capsys)
+    assert "has no config.json" in one_line_error(["train", "--resume", str(empty)], capsys)
+    assert "no metrics.csv" in one_line_error(["report", str(empty)], capsys)
 
 
 def test_unknown_choices_are_one_line_errors(capsys):
-    assert "dataset must be one of digits, mnist" in run_error(["train", "--dataset", "svhn"], capsys)
-    assert "model must be one of mlp, cnn, resnet18; got 'vit' (from --model)" in run_error(["train", "--model", "vit"], capsys)
+    assert "dataset must be one of digits, mnist" in one_line_error(["train", "--dataset", "svhn"], capsys)
+    assert "model must be one of mlp, cnn, resnet18; got 'vit' (from --model)" in one_line_error(["train", "--model", "vit"], capsys)
 
 
 @pytest.mark.slow
@@ -116,9 +110,9 @@ def test_existing_run_is_not_overwritten_and_resume_checks_the_config(tmp_path, 
     config = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8", "--out", str(out)]
     assert main(["train", *config]) == 0
     before = (out / "metrics.csv").read_text()
-    assert "pass --resume" in run_error(["train", *config], capsys)
+    assert "pass --resume" in one_line_error(["train", *config], capsys)
     assert (out / "metrics.csv").read_text() == before
-    assert "with another config (lr: 0.05 -> 0.5); on resume only data_dir, device, download, epochs, tensorboard may change" in run_error(["train", "--resume", str(out), "--epochs", "2", "--lr", "0.5"], capsys)
+    assert "with another config (lr: 0.05 -> 0.5); on resume only data_dir, device, download, epochs, tensorboard may change" in one_line_error(["train", "--resume", str(out), "--epochs", "2", "--lr", "0.5"], capsys)
     assert main(["train", *config, "--overwrite"]) == 0
 
 
@@ -133,7 +127,7 @@ def test_interplay_loss_terms_in_training(tmp_path, capsys):
     out = tmp_path / "loss"
     assert main(["train", "--epochs", "1", "--train-eval-samples", "100", "--width", "8", "--mir-weight", "0.5", "--hdr-weight", "0.2", "--out", str(out)]) == 0
     assert '"mir_weight": 0.5' in (out / "config.json").read_text()
-    assert "hdr_weight must be a finite number >= 0; got '-1' (from --hdr-weight)" in run_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)
+    assert "hdr_weight must be a finite number >= 0; got '-1' (from --hdr-weight)" in one_line_error(["train", "--hdr-weight", "-1", "--out", str(tmp_path / "x")], capsys)
 
 
 def test_per_class_trains_on_a_balanced_subset(tmp_path, capsys):
@@ -143,7 +137,7 @@ def test_per_class_trains_on_a_balanced_subset(tmp_path, capsys):
     session = Session.create(TrainConfig(per_class=20, train_eval_samples=0, width=8))
     assert torch.bincount(session.train_set.labels).tolist() == [20] * 10 and len(session.images["train"]) == 200
     assert session.steps_per_epoch == 2  # 200 images in batches of 128
-    message = run_error(["train", "--per-class", "500", "--out", str(tmp_path / "x")], capsys)
+    message = one_line_error(["train", "--per-class", "500", "--out", str(tmp_path / "x")], capsys)
     assert "per_class=500 asks for more images than the smallest class holds" in message
 
 
