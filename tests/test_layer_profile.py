@@ -369,3 +369,22 @@ def test_dict_inputs_tuple_outputs_and_dict_logits(generator):
     result = profile(Wrapped(), loader, batch_fn=lambda b: ({"pixel_values": b["x"]}, b["y"]))
     assert result.layers == ["block", "head:input"] and result.head == "head"
     assert result.values["entropy"][0].item() == pytest.approx(reference.entropy_of(reference.cosine_gram(torch.tanh(x))), abs=1e-9)
+
+
+def test_entropies_beyond_the_kept_subsample_are_over_every_sample():
+    # 200 samples, 40 kept: the entropies still cover all 200 (streamed d×d moments), checked in float64.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
+    x, y = torch.randn(200, 6), torch.arange(200) % 3
+    result = profile(model, [(x[i:i + 50], y[i:i + 50]) for i in range(0, 200, 50)], max_samples=40, alpha=2.0)
+    with torch.no_grad():
+        outputs = [model[0](x).double(), model[1](model[0](x)).double()]
+    for layer, out in enumerate(outputs):
+        z = out[(out != 0).any(1)]
+        z = z / z.norm(dim=1, keepdim=True)
+        p = torch.linalg.eigvalsh(z @ z.T).clamp_min(0) / z.shape[0]
+        p = p[p > 0]
+        assert result.values["entropy"][layer].item() == pytest.approx(float(-(p * p.log()).sum()), abs=1e-10)
+        assert result.values["renyi_entropy"][layer].item() == pytest.approx(float(-(p.square().sum()).log()), abs=1e-10)
+        assert result.counts["entropy"][layer] == z.shape[0]
+    assert result.counts["nc1"][0] == 40 and any("over all 200 samples (streamed)" in note for note in result.notes)

@@ -122,7 +122,11 @@ def profile(
     ``m · min(m, d_l)`` numbers per layer and (m, m) matrices. ``m`` is the number of samples when it
     fits both ``max_samples`` and the budget; otherwise a seeded uniform subsample of that size
     (reservoir sampling), stated in ``notes`` with the positions in ``samples``. Time: each layer
-    pair's mutual information diagonalises an (m, m) matrix (or a smaller Kronecker one).
+    pair's mutual information diagonalises an (m, m) matrix (or a smaller Kronecker one). Beyond the
+    kept samples, each layer's entropies (von Neumann, effective rank, Rényi) are still over every
+    sample: the pass also sums the (d_l, d_l) second moment of each layer's normalised rows (8·d_l²
+    bytes, where that fits half the budget shared among the layers; ``counts`` says how many samples
+    each value used).
 
     Args:
         model: any ``nn.Module`` whose layers output batch-first tensors.
@@ -196,8 +200,15 @@ def profile(
     features = captured.features
     for i, x in enumerate(features):
         features[i] = span_coordinates(x.double())  # (m, min(m, d_i)); frees the stored copy
+    subsampled = captured.seen > captured.capacity
+    streamed = captured.moments if subsampled else None
+    if subsampled and any(m is not None for m in captured.moments):
+        notes.append(
+            f"the entropies and effective ranks of every layer whose d×d second moment fits the budget are over all "
+            f"{captured.seen} samples (streamed); NC1, MIR, HDR, CKA and MI over the kept subsample."
+        )
     values, counts = layer_quantities(names, features, labels, weight, wanted=wanted, alpha=alpha,
-                                      max_exact_size=max_exact_size, notes=notes)
+                                      max_exact_size=max_exact_size, notes=notes, streamed=streamed)
     matrices, pair_counts = pair_quantities(names, features, wanted=wanted, max_exact_size=max_exact_size, notes=notes)
     result = LayerProfile(
         names, widths, {q: torch.tensor(v, dtype=torch.float64) for q, v in values.items()}, counts,

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from interplay.heads import model_logits, split_batch
+from interplay.functional.gram import normalize_rows
+from interplay.heads import call_model, model_logits, split_batch
 from interplay.layer_profile.layers import Tap
 from interplay.validation import InterplayTypeError, InterplayValueError
 
@@ -43,6 +44,10 @@ class Capture:
     seen: int
     capacity: int
     notes: list[str] = field(default_factory=list)
+    moments: list[tuple[torch.Tensor, int] | None] = field(default_factory=list)
+    """Per tap, over every sample the loader gave: the (d, d) float64 second moment of the
+    normalised non-zero rows and their count, or ``None`` where 8·d² bytes exceed the layer's share of
+    the memory budget. Their eigenvalues are those of the cosine Gram of all samples."""
 
 
 def _first_tensor(output):
@@ -147,15 +152,6 @@ def _split(batch, batch_fn):
     return split_batch(batch)
 
 
-def _call(model: nn.Module, inputs, device: torch.device | None):
-    def moved(v):
-        return v.to(device) if isinstance(v, torch.Tensor) and device is not None else v
-
-    if isinstance(inputs, Mapping):
-        return model(**{k: moved(v) for k, v in inputs.items()})
-    return model(moved(inputs))
-
-
 def _batch_size(inputs, labels) -> int:
     if labels is not None:
         return labels.shape[0]
@@ -247,14 +243,14 @@ def capture(
     need_labels: bool,
 ) -> Capture:
     """Run the model over ``loader`` (no grad) with hooks on ``taps``; see the module docstring."""
-    hooks, notes, reservoir, labelled = _Hooks(taps), [], None, None
+    hooks, notes, reservoir, labelled, moments = _Hooks(taps), [], None, None, None
     try:
         with torch.no_grad():
             for index, batch in enumerate(loader):
                 inputs, labels = _split(batch, batch_fn)
                 batch_size = _batch_size(inputs, labels)
                 hooks.clear()
-                output = _call(model, inputs, device)
+                output = call_model(model, inputs, device)
                 if labelled is None:
                     labelled = labels is not None
                     taps = _settle_taps(hooks, notes)
@@ -276,8 +272,12 @@ def capture(
                 rows, labels = _select_tokens(rows, labels, batch_size, tokens, ignore_index)
                 if reservoir is None:
                     reservoir = _Reservoir(_capacity(rows, taps, max_samples, memory_budget), seed)
+                    share = memory_budget // (2 * len(rows))
+                    moments = [[torch.zeros(r.shape[1], r.shape[1], dtype=torch.float64), 0] if 8 * r.shape[1] ** 2 <= share
+                               else None for r in rows]
                 if rows[0].shape[0]:
                     reservoir.add(rows, labels)
+                    _accumulate(moments, rows)
     finally:
         hooks.remove()
     if reservoir is None or reservoir.seen == 0:
@@ -291,7 +291,17 @@ def capture(
             f"kept {reservoir.capacity} of {reservoir.seen} samples, a uniform subsample (reservoir sampling, seed={seed}); "
             "their stream positions are in LayerProfile.samples."
         )
-    return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes)
+    streamed = [None if m is None else (m[0], m[1]) for m in moments]
+    return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes, streamed)
+
+
+def _accumulate(moments: list, rows: list[torch.Tensor]) -> None:
+    for moment, r in zip(moments, rows):
+        if moment is not None:
+            x = r.detach().double().cpu()
+            z = normalize_rows(x[(x != 0).any(1)])  # (m, d): a dead row has no direction
+            moment[0] += z.mT @ z
+            moment[1] += z.shape[0]
 
 
 def _one_call_each(hooks: _Hooks, taps: list[Tap], index: int) -> list:

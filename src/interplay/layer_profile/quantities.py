@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from interplay.functional.collapse import neural_collapse
-from interplay.functional.entropy import entropy_from_eigenvalues, joint_eigenvalues, row_gram_eigenvalues
+from interplay.functional.entropy import entropy_from_eigenvalues, joint_eigenvalues, psd_eigenvalues, row_gram_eigenvalues
 from interplay.functional.gram import normalize_rows
 from interplay.functional.information import row_pair_entropies
 from interplay.functional.similarity import linear_cka, renyi_from_eigenvalues
@@ -67,12 +67,21 @@ class _Recorder:
             return math.nan
 
 
-def _spectrum(z: torch.Tensor, name: str) -> torch.Tensor:
+def _spectrum(z: torch.Tensor, name: str) -> tuple[torch.Tensor, int]:
     if z.shape[0] < 2:
         raise InterplayValueError(
             f"layer {name!r} has {z.shape[0]} sample(s) with a non-zero representation; its matrix entropy needs at least 2."
         )
-    return row_gram_eigenvalues(z)
+    return row_gram_eigenvalues(z), z.shape[0]
+
+
+def _streamed_spectrum(moment: torch.Tensor, count: int, name: str) -> tuple[torch.Tensor, int]:
+    """The cosine Gram's spectrum of every sample, from their (d, d) second moment: the same non-zero eigenvalues."""
+    if count < 2:
+        raise InterplayValueError(
+            f"layer {name!r} has {count} sample(s) with a non-zero representation; its matrix entropy needs at least 2."
+        )
+    return psd_eigenvalues(moment, f"the second moment of layer {name!r}"), count
 
 
 def _nc1(x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -93,27 +102,34 @@ def layer_quantities(
     alpha: float | None,
     max_exact_size: int,
     notes: list[str],
+    streamed: list[tuple[torch.Tensor, int] | None] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
-    """Per-layer values (quantity -> one float per layer) and the samples each used."""
+    """Per-layer values (quantity -> one float per layer) and the samples each used.
+
+    ``streamed``: per layer, the (d, d) second moment of all samples' normalised rows and their
+    count, or ``None``; where given, the entropies come from it (every sample, not only the kept ones).
+    """
     record = _Recorder(notes)
     values: dict[str, list[float]] = {q: [] for q in LAYER_QUANTITIES if q in wanted}
     counts: dict[str, list[int]] = {q: [] for q in values}
-    for name, x in zip(names, features):
+    for index, (name, x) in enumerate(zip(names, features)):
         nonzero = (x != 0).any(1)  # (n,)
         z = normalize_rows(x[nonzero])  # (m, d)
         m, n = z.shape[0], x.shape[0]
         if m < n:
             notes.append(f"layer {name!r}: {n - m} of {n} samples are all-zero rows, left out of its entropies, MIR, HDR and MI.")
-        spectrum = None
+        spectrum, total = None, m
         if wanted & {"entropy", "effective_rank", "renyi_entropy"}:
+            stream = None if streamed is None else streamed[index]
             try:
-                spectrum = _spectrum(z, name)
+                spectrum, total = _spectrum(z, name) if stream is None else _streamed_spectrum(*stream, name)
             except InterplayValueError as error:
                 notes.append(f"the entropies of layer {name!r} are NaN: {error}")
-        entropy = math.nan if spectrum is None else float(entropy_from_eigenvalues(spectrum, m))
-        found = {"entropy": (entropy, m), "effective_rank": (math.exp(entropy), m)}
+        entropy = math.nan if spectrum is None else float(entropy_from_eigenvalues(spectrum, total))
+        found = {"entropy": (entropy, total), "effective_rank": (math.exp(entropy), total)}
         if "renyi_entropy" in wanted:
-            found["renyi_entropy"] = (math.nan if spectrum is None else float(renyi_from_eigenvalues(spectrum, m, alpha)), m)
+            renyi = math.nan if spectrum is None else float(renyi_from_eigenvalues(spectrum, total, alpha))
+            found["renyi_entropy"] = (renyi, total)
         if "nc1" in wanted:
             found["nc1"] = (record.value(f"NC1 of layer {name!r}", lambda: _nc1(x, labels)), n)
         if wanted & {"mir", "hdr"}:
@@ -154,7 +170,7 @@ def pair_quantities(
         own = torch.equal(rows, nonzero[i])
         if own and i in entropies:
             return entropies[i]
-        value = float(entropy_from_eigenvalues(_spectrum(normalize_rows(features[i][rows]), names[i]), int(rows.sum())))
+        value = float(entropy_from_eigenvalues(*_spectrum(normalize_rows(features[i][rows]), names[i])))
         if own:
             entropies[i] = value
         return value
