@@ -253,10 +253,12 @@ def test_subsample_is_seeded_stated_and_the_same_for_every_layer(generator):
     kept = result.samples
     assert len(kept) == 25 and result.seen == 60 and torch.equal(kept, kept.unique())
     assert any("kept 25 of 60 samples" in note and "seed=7" in note for note in result.notes)
-    assert all(count == 25 for count in result.counts["nc1"])
+    # NC1 comes from the layers' sums over all 60 samples; the pairwise CKA from the kept 25.
+    assert all(count == 60 for count in result.counts["nc1"])
+    for depth, z in enumerate(direct_layers(model, x)):
+        assert result.values["nc1"][depth].item() == pytest.approx(nc1(z, y.numpy()), rel=1e-7)
     feats = direct_layers(model, x[kept])
-    for depth, z in enumerate(feats):
-        assert result.values["nc1"][depth].item() == pytest.approx(nc1(z, y[kept].numpy()), rel=1e-7)
+    assert result.cka[0, 1].item() == pytest.approx(plain_cka(feats[0], feats[1]), abs=1e-9)
     assert torch.equal(profile(model, batches(x, y, 16), max_samples=25, seed=7).samples, kept)
     assert not torch.equal(profile(model, batches(x, y, 16), max_samples=25, seed=8).samples, kept)
 
@@ -387,4 +389,11 @@ def test_entropies_beyond_the_kept_subsample_are_over_every_sample():
         assert result.values["entropy"][layer].item() == pytest.approx(float(-(p * p.log()).sum()), abs=1e-10)
         assert result.values["renyi_entropy"][layer].item() == pytest.approx(float(-(p.square().sum()).log()), abs=1e-10)
         assert result.counts["entropy"][layer] == z.shape[0]
-    assert result.counts["nc1"][0] == 40 and any("over all 200 samples (streamed)" in note for note in result.notes)
+    labels = y.numpy()
+    for layer, out in enumerate([*outputs, outputs[1]]):
+        assert result.values["nc1"][layer].item() == pytest.approx(reference.neural_collapse(out.numpy(), labels, np.ones((3, out.shape[1])))["nc1"], rel=1e-9)
+        live = (out != 0).any(1)
+        want = reference.sample_pairing(out[live].numpy(), labels[live.numpy()], model[2].weight.detach().double().numpy())
+        assert result.values["mir"][layer].item() == pytest.approx(want["mir"], abs=1e-9)
+        assert result.values["hdr"][layer].item() == pytest.approx(want["hdr"], abs=1e-9)
+    assert result.counts["nc1"][0] == 200 and any("over all 200 samples" in note for note in result.notes)

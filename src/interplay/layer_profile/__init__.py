@@ -123,10 +123,10 @@ def profile(
     fits both ``max_samples`` and the budget; otherwise a seeded uniform subsample of that size
     (reservoir sampling), stated in ``notes`` with the positions in ``samples``. Time: each layer
     pair's mutual information diagonalises an (m, m) matrix (or a smaller Kronecker one). Beyond the
-    kept samples, each layer's entropies (von Neumann, effective rank, Rényi) are still over every
-    sample: the pass also sums the (d_l, d_l) second moment of each layer's normalised rows (8·d_l²
-    bytes, where that fits half the budget shared among the layers; ``counts`` says how many samples
-    each value used).
+    kept samples, the per-layer quantities are still over every sample wherever the layer's fixed-size
+    sums fit half the budget shared among the layers (:mod:`interplay.layer_profile.streams`: 8·d_l²
+    bytes for the entropies, 8·(C·d_l + d_l²) for NC1, 8·C·d_l² for MIR and HDR); ``counts`` says how
+    many samples each value used, and MIR/HDR beyond the exact size are estimated as everywhere.
 
     Args:
         model: any ``nn.Module`` whose layers output batch-first tensors.
@@ -183,7 +183,7 @@ def profile(
         captured = capture(
             model, loader, taps, device=None if parameter is None else parameter.device, batch_fn=batch_fn, pool=pool,
             tokens=tokens, ignore_index=ignore_index, max_samples=max_samples, memory_budget=memory_budget, seed=seed,
-            check_head=guessed, need_labels=need_labels,
+            check_head=guessed, need_labels=need_labels, head_weight=weight, max_exact_size=max_exact_size,
         )
     finally:
         for module, mode in modes.items():
@@ -200,15 +200,14 @@ def profile(
     features = captured.features
     for i, x in enumerate(features):
         features[i] = span_coordinates(x.double())  # (m, min(m, d_i)); frees the stored copy
-    subsampled = captured.seen > captured.capacity
-    streamed = captured.moments if subsampled else None
-    if subsampled and any(m is not None for m in captured.moments):
+    streams = captured.streams if captured.seen > captured.capacity else None
+    if streams is not None:
         notes.append(
-            f"the entropies and effective ranks of every layer whose d×d second moment fits the budget are over all "
-            f"{captured.seen} samples (streamed); NC1, MIR, HDR, CKA and MI over the kept subsample."
+            f"the per-layer quantities are over all {captured.seen} samples wherever the layer's sums fit the budget "
+            "(counts says how many samples each value used); CKA and MI between layers over the kept subsample."
         )
     values, counts = layer_quantities(names, features, labels, weight, wanted=wanted, alpha=alpha,
-                                      max_exact_size=max_exact_size, notes=notes, streamed=streamed)
+                                      max_exact_size=max_exact_size, notes=notes, streams=streams)
     matrices, pair_counts = pair_quantities(names, features, wanted=wanted, max_exact_size=max_exact_size, notes=notes)
     result = LayerProfile(
         names, widths, {q: torch.tensor(v, dtype=torch.float64) for q, v in values.items()}, counts,

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from interplay.functional.gram import normalize_rows
+from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.heads import call_model, model_logits, split_batch
 from interplay.layer_profile.layers import Tap
+from interplay.layer_profile.streams import LayerStreams
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["Capture", "capture", "flatten_output"]
@@ -44,10 +45,8 @@ class Capture:
     seen: int
     capacity: int
     notes: list[str] = field(default_factory=list)
-    moments: list[tuple[torch.Tensor, int] | None] = field(default_factory=list)
-    """Per tap, over every sample the loader gave: the (d, d) float64 second moment of the
-    normalised non-zero rows and their count, or ``None`` where 8·d² bytes exceed the layer's share of
-    the memory budget. Their eigenvalues are those of the cosine Gram of all samples."""
+    streams: LayerStreams | None = None
+    """Every layer's fixed-size sums over every sample the loader gave (see :mod:`.streams`)."""
 
 
 def _first_tensor(output):
@@ -241,9 +240,11 @@ def capture(
     seed: int,
     check_head: bool,
     need_labels: bool,
+    head_weight: torch.Tensor | None = None,
+    max_exact_size: int = MAX_EXACT_SIZE,
 ) -> Capture:
     """Run the model over ``loader`` (no grad) with hooks on ``taps``; see the module docstring."""
-    hooks, notes, reservoir, labelled, moments = _Hooks(taps), [], None, None, None
+    hooks, notes, reservoir, labelled, streams = _Hooks(taps), [], None, None, None
     try:
         with torch.no_grad():
             for index, batch in enumerate(loader):
@@ -272,12 +273,11 @@ def capture(
                 rows, labels = _select_tokens(rows, labels, batch_size, tokens, ignore_index)
                 if reservoir is None:
                     reservoir = _Reservoir(_capacity(rows, taps, max_samples, memory_budget), seed)
-                    share = memory_budget // (2 * len(rows))
-                    moments = [[torch.zeros(r.shape[1], r.shape[1], dtype=torch.float64), 0] if 8 * r.shape[1] ** 2 <= share
-                               else None for r in rows]
+                    streams = LayerStreams([r.shape[1] for r in rows], share=memory_budget // (2 * len(rows)),
+                                           head_weight=head_weight, labelled=labels is not None, max_exact_size=max_exact_size)
                 if rows[0].shape[0]:
                     reservoir.add(rows, labels)
-                    _accumulate(moments, rows)
+                    streams.add(rows, labels)
     finally:
         hooks.remove()
     if reservoir is None or reservoir.seen == 0:
@@ -291,17 +291,7 @@ def capture(
             f"kept {reservoir.capacity} of {reservoir.seen} samples, a uniform subsample (reservoir sampling, seed={seed}); "
             "their stream positions are in LayerProfile.samples."
         )
-    streamed = [None if m is None else (m[0], m[1]) for m in moments]
-    return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes, streamed)
-
-
-def _accumulate(moments: list, rows: list[torch.Tensor]) -> None:
-    for moment, r in zip(moments, rows):
-        if moment is not None:
-            x = r.detach().double().cpu()
-            z = normalize_rows(x[(x != 0).any(1)])  # (m, d): a dead row has no direction
-            moment[0] += z.mT @ z
-            moment[1] += z.shape[0]
+    return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes, streams)
 
 
 def _one_call_each(hooks: _Hooks, taps: list[Tap], index: int) -> list:

@@ -102,12 +102,12 @@ def layer_quantities(
     alpha: float | None,
     max_exact_size: int,
     notes: list[str],
-    streamed: list[tuple[torch.Tensor, int] | None] | None = None,
+    streams=None,
 ) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
     """Per-layer values (quantity -> one float per layer) and the samples each used.
 
-    ``streamed``: per layer, the (d, d) second moment of all samples' normalised rows and their
-    count, or ``None``; where given, the entropies come from it (every sample, not only the kept ones).
+    ``streams``: every layer's sums over all samples (:class:`~interplay.layer_profile.streams.LayerStreams`),
+    or ``None``; where a layer has them, its values come from every sample, not only the kept ones.
     """
     record = _Recorder(notes)
     values: dict[str, list[float]] = {q: [] for q in LAYER_QUANTITIES if q in wanted}
@@ -120,7 +120,7 @@ def layer_quantities(
             notes.append(f"layer {name!r}: {n - m} of {n} samples are all-zero rows, left out of its entropies, MIR, HDR and MI.")
         spectrum, total = None, m
         if wanted & {"entropy", "effective_rank", "renyi_entropy"}:
-            stream = None if streamed is None else streamed[index]
+            stream = None if streams is None else streams.moments[index]
             try:
                 spectrum, total = _spectrum(z, name) if stream is None else _streamed_spectrum(*stream, name)
             except InterplayValueError as error:
@@ -131,15 +131,36 @@ def layer_quantities(
             renyi = math.nan if spectrum is None else float(renyi_from_eigenvalues(spectrum, total, alpha))
             found["renyi_entropy"] = (renyi, total)
         if "nc1" in wanted:
-            found["nc1"] = (record.value(f"NC1 of layer {name!r}", lambda: _nc1(x, labels)), n)
+            collapse = None if streams is None else streams.collapse[index]
+            if collapse is None:
+                found["nc1"] = (record.value(f"NC1 of layer {name!r}", lambda: _nc1(x, labels)), n)
+            else:
+                found["nc1"] = (record.value(f"NC1 of layer {name!r}", lambda: collapse.compute().nc1), int(collapse.counts.sum()))
         if wanted & {"mir", "hdr"}:
-            pair = _head_pair(z, head_weight, labels[nonzero.to(labels.device)], name, max_exact_size)
+            information = None if streams is None else streams.information[index]
+            if information is None:
+                pair = _head_pair(z, head_weight, labels[nonzero.to(labels.device)], name, max_exact_size)
+                total = m
+            else:
+                pair, total = _cached(information.compute), int(information.counts.sum())
             for ratio in ("mir", "hdr"):
-                found[ratio] = (record.value(f"{ratio.upper()} of layer {name!r}", lambda r=ratio: getattr(pair(), r)), m)
+                found[ratio] = (record.value(f"{ratio.upper()} of layer {name!r}", lambda r=ratio: getattr(pair(), r)), total)
         for q in values:
             values[q].append(found[q][0])
             counts[q].append(found[q][1])
     return values, counts
+
+
+def _cached(compute):
+    """``compute`` run once, for MIR and HDR."""
+    cache = []
+
+    def value():
+        if not cache:
+            cache.append(compute())
+        return cache[0]
+
+    return value
 
 
 def _head_pair(z, head_weight, labels, name, max_exact_size):
