@@ -210,17 +210,12 @@ class Session:
         indices = self.evaluation_indices()
         labels = {"train": self.train_set.labels, "test": self.test_set.labels}
         results, class_means, center = {}, None, config.center
-        dim = self.model.head.in_features
         for split in ("train", "test"):
             loader = TensorBatches(self.images[split], labels[split], self.context.shard(indices[split]), config.eval_batch_size, self.device)
-            # Where the n×n Gram is the smaller exact path, keep the features for it: 8·n·d bytes, never
-            # more than the 8·C·d² of the class moments that the metric's own storage="auto" would keep.
-            # Otherwise the metric decides (moments within its memory budget, else the features).
-            n = len(indices[split])
-            storage = "features" if exact_side(n, dim, self.num_classes, "sample") == n else "auto"
+            # Storage and path follow the metric's one rule: it keeps the rows while the n×n path can use them.
             results[split] = probe(model, loader, pairing=config.pairing, center=center, class_means=class_means,
                                    max_exact_size=config.max_exact_size, method=config.method, tolerance=config.tolerance,
-                                   seed=config.seed, storage=storage, undefined="nan")
+                                   seed=config.seed, undefined="nan")
             class_means = results["train"].class_means
             # The test split is centred by the training subset's mean, not by its own.
             center = results["train"].live_mean if config.center else False
