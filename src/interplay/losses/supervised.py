@@ -20,7 +20,7 @@ from interplay.validation import (
     check_max_exact_size,
 )
 
-__all__ = ["InterplayLoss", "check_weight", "check_weight_pairs"]
+__all__ = ["InterplayLoss", "check_weight"]
 
 
 def check_weight(value: float, name: str) -> float:
@@ -28,17 +28,6 @@ def check_weight(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
     return float(value)
-
-
-def check_weight_pairs(weights) -> None:
-    """A non-empty sequence of (alpha, beta) loss-weight pairs, each a valid weight."""
-    if not weights:
-        raise InterplayValueError("weights must hold at least one (alpha, beta) pair; got none.")
-    for pair in weights:
-        if len(pair) != 2:
-            raise InterplayValueError(f"weights must be (alpha, beta) pairs; got {pair!r}.")
-        check_weight(pair[0], "alpha")
-        check_weight(pair[1], "beta")
 
 
 def _class_indices(labels) -> torch.Tensor:
@@ -92,11 +81,11 @@ class InterplayLoss(nn.Module):
         max_exact_size: largest matrix side to diagonalise.
 
     Example:
-        >>> from interplay import simplex_etf
+        >>> from interplay import nc_reference, simplex_etf
         >>> heads = simplex_etf(4)
         >>> labels = torch.arange(8) % 4
         >>> loss = InterplayLoss(alpha=1.0, beta=1.0)(heads[labels], labels, heads)
-        >>> round(float(loss), 4) == -round(float(InterplayLoss.reference_mir(4)), 4)
+        >>> round(float(loss), 4) == -round(float(nc_reference(4).mir), 4)  # −MIR at collapse, HDR 0
         True
     """
 
@@ -109,13 +98,6 @@ class InterplayLoss(nn.Module):
         self.dtype, self.validate_args = dtype, validate_args
         self.max_exact_size = check_max_exact_size(max_exact_size)
         self.components: dict[str, float] = {}
-
-    @staticmethod
-    def reference_mir(num_classes: int) -> torch.Tensor:
-        """MIR at neural collapse, the best value of the MIR term."""
-        from interplay.functional.closed_form import mir_at_collapse
-
-        return mir_at_collapse(num_classes)
 
     def forward(self, features: torch.Tensor, labels: torch.Tensor, head_weight: torch.Tensor) -> torch.Tensor:
         """Loss of one batch: features (n, d), labels (n,), head_weight (C, d); returns a scalar."""
