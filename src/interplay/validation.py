@@ -39,15 +39,33 @@ PAIRINGS = ("sample", "class")
 
 
 class InterplayValueError(ValueError):
-    """An argument has the right type but a wrong shape or value."""
+    """An argument has the right type but a wrong shape or value.
+
+    Example:
+        >>> try:
+        ...     check_pairing("pairs")
+        ... except InterplayValueError as error:
+        ...     print(error)
+        pairing must be one of ('sample', 'class'); got 'pairs'.
+    """
 
 
 class InterplayTypeError(TypeError):
-    """An argument has the wrong type."""
+    """An argument has the wrong type.
+
+    Example:
+        >>> isinstance(InterplayTypeError("x"), TypeError)
+        True
+    """
 
 
 class ExactSizeError(InterplayValueError):
-    """Every exact way to compute a quantity needs a matrix larger than allowed."""
+    """Every exact way to compute a quantity needs a matrix larger than allowed.
+
+    Example:
+        >>> isinstance(ExactSizeError("too large"), ValueError)
+        True
+    """
 
 
 def as_tensor(value: Any, name: str) -> torch.Tensor:

@@ -36,7 +36,13 @@ __all__ = [
 class CollapseReference(NamedTuple):
     """Values at neural collapse: MIR, HDR, the heads' entropy log(C-1) and, by component, the
     entropies (nats) of representations and heads, their mutual information and the cosine ρ of
-    the normalised class means (``-1/(C-1)`` for the centred simplex ETF)."""
+    the normalised class means (``-1/(C-1)`` for the centred simplex ETF).
+
+    Example:
+        >>> reference = nc_reference(10)
+        >>> reference.num_classes, round(float(reference.mir), 4), float(reference.hdr)
+        (10, 0.9524, 0.0)
+    """
 
     num_classes: int
     mir: torch.Tensor

@@ -87,6 +87,14 @@ class NeuralCollapseResult:
     ``nc4`` is ``None`` when no class means were available; ``nc1_per_class`` is ``None`` from the
     streaming metric (it needs each class's covariance). Per-class tensors have one row per class
     used, in the order of ``classes`` (their indices).
+
+    Example:
+        >>> from interplay import simplex_etf
+        >>> heads = simplex_etf(3)
+        >>> labels = torch.tensor([0, 1, 2, 0, 1, 2])
+        >>> result = neural_collapse(heads[labels], labels, heads)
+        >>> round(float(result.nc1), 9), result.classes.tolist()
+        (0.0, [0, 1, 2])
     """
 
     nc1: torch.Tensor

@@ -51,6 +51,11 @@ class InterplayResult:
     blocks, see the module docstring) or ``"class-means"`` (C×C, class pairing); or
     ``"stochastic"`` (:mod:`interplay.functional.stochastic`), which sets the standard errors
     ``se_*`` and the ``seed`` (``None`` for exact methods; HDR needs no joint entropy: its error is 0).
+
+    Example:
+        >>> result = interplay_metrics(torch.eye(4), torch.tensor([0, 1, 0, 1]), torch.eye(2, 4))
+        >>> result.path, result.n, result.se_mir is None
+        ('gram', 4, True)
     """
 
     h_z: torch.Tensor

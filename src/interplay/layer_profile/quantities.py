@@ -221,7 +221,13 @@ def pair_quantities(
 class SeparationFit:
     """Least-squares line ``log NC1 = intercept + slope · depth`` over ``layers`` (those with a
     finite, positive NC1); ``ratio = exp(slope)`` is the factor by which NC1 shrinks per layer.
-    ``r2`` is NaN when every point has the same NC1, and every field is NaN with fewer than 2 layers."""
+    ``r2`` is NaN when every point has the same NC1, and every field is NaN with fewer than 2 layers.
+
+    Example:
+        >>> fit = SeparationFit(slope=-0.5, intercept=0.0, r2=1.0, layers=("a", "b"))
+        >>> round(fit.ratio, 4)
+        0.6065
+    """
 
     slope: float
     intercept: float

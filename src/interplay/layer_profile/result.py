@@ -30,6 +30,13 @@ class LayerProfile:
     gave (all of them when m == seen; with ``tokens="all"`` the samples are the tokens not labelled
     ``ignore_index``). A NaN value has its reason in ``notes``. The separation fit runs over the
     layers as profiled: a head input equal to the last block's output counts as one more layer.
+
+    Example:
+        >>> from torch import nn
+        >>> from interplay.layer_profile import profile
+        >>> result = profile(nn.Sequential(nn.Identity(), nn.ReLU()), [(torch.eye(4), torch.tensor([0, 0, 1, 1]))])
+        >>> result.layers, result.counts["entropy"], result.seen
+        (['0', '1'], [4, 4], 4)
     """
 
     layers: list[str]
