@@ -33,7 +33,7 @@ from sklearn.metrics import davies_bouldin_score, silhouette_score
 from interplay.config import setting, train_setting
 from interplay.functional import matrix_entropy
 from interplay.functional.clusters import class_clustering, gaussian_mixture
-from interplay.report.plots import FONT
+from interplay.report.plots import FONT, save_figure
 from interplay.probing import tap_features
 from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
 from interplay.experiments.runs import ExperimentConfig, Records
@@ -152,9 +152,7 @@ def classes_figure(rows: list[dict], path: Path) -> Path:
         for axis in axes:
             axis.set_xlabel("H(Z_c), matrix entropy of the class (nats)")
             axis.set_ylabel("mean silhouette of the class (cosine)")
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        save_figure(fig, path, dpi=100)
     return path
 
 

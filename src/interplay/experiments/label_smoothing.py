@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 
 from interplay.config import setting, train_setting
 from interplay.report.experiment import band_figure, mean_std, summary_table, write_csv, write_page
+from interplay.report.plots import save_figure
 from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
 from interplay.training.session import Session
 
@@ -62,10 +63,7 @@ def _final_figure(final: list[dict], path: Path) -> Path:
         axis.set_ylabel("final test accuracy")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def report(run_dir: Path, records: Records) -> Path:

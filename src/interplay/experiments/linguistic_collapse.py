@@ -45,6 +45,7 @@ from interplay.functional import interplay_metrics, neural_collapse
 from interplay.functional.entropy import MAX_EXACT_SIZE
 from interplay.report.experiment import write_csv, write_page
 from interplay.report.html import format_number
+from interplay.report.plots import save_figure
 from interplay.validation import InterplayTypeError, InterplayValueError, as_tensor, check_features
 
 __all__ = ["NAME", "Config", "QUICK", "run", "report", "capture", "token_collapse", "info_subsample"]
@@ -290,10 +291,7 @@ def _figure(rows: list[dict], path: Path) -> Path:
     classes.set(xscale="log", yscale="log", xlabel="min_count (tokens kept)")
     classes.set_title("classes (tokens) kept", fontsize=9)
     classes.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def report(run_dir: Path, records: Records) -> Path:

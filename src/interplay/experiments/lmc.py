@@ -35,7 +35,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import torch
 from scipy import stats
 from torch import nn
@@ -48,8 +47,7 @@ from interplay.report.plots import FONT
 from interplay.training.session import Session, TensorBatches
 from interplay.validation import InterplayValueError
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 
 NAME = "lmc"
 CONTROL = "independent"  # the ``spawn`` of the control pair

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import matplotlib
-
 from interplay.report.experiment import mean_std
+from interplay.report.plots import save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 
 __all__ = ["reading_figure", "versus_nc1_figure", "calibration_figure", "READINGS"]
 
@@ -118,16 +116,10 @@ def calibration_figure(curves: list[dict], path: str | Path, points: list[dict] 
         axis.set_title(f"{metric.upper()} of collapse class means plus noise ({reading} sample pairing)", fontsize=10)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def _save(fig, axes, path) -> Path:
     """Legend on the first panel, then write and close the figure."""
     axes[0, 0].legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -11,14 +11,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
 from interplay.report.html import format_number
 from interplay.report.page import document
-from interplay.report.plots import FONT, split_colors
+from interplay.report.plots import FONT, save_figure, split_colors
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = ["write_csv", "mean_std", "title", "band_figure", "save_panels", "write_page", "summary_table"]
@@ -152,9 +149,7 @@ def save_panels(fig, axes, used: int, path, *, legend_size: int) -> None:
             axis.legend(fontsize=legend_size)
     for axis in list(axes.flat)[used:]:
         axis.set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str], list[list[str]]]:

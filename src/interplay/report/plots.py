@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["FIGURES", "CAPTIONS", "FONT", "plot_runs", "split_colors"]
+__all__ = ["FIGURES", "CAPTIONS", "FONT", "plot_runs", "split_colors", "save_figure"]
 
 # figure name -> panels of (column, axis label, log scale); collapse values are added by column.
 FIGURES = {
@@ -128,9 +128,21 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
                 axis.grid(alpha=0.3)
                 axis.legend()
-            fig.tight_layout()
-            path = out_dir / f"{name}.png"
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
-            paths.append(path)
+            paths.append(save_figure(fig, out_dir / f"{name}.png", dpi=100))
     return paths
+
+
+def save_figure(fig, path, *, dpi: int = 110) -> Path:
+    """Lay out, write and close a figure: every figure of the reports and experiments is saved here.
+
+    Example:
+        >>> import tempfile
+        >>> fig, axis = plt.subplots()
+        >>> _ = axis.plot([0, 1], [1, 0])
+        >>> save_figure(fig, Path(tempfile.mkdtemp()) / "line.png").suffix
+        '.png'
+    """
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return Path(path)
