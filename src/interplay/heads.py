@@ -1,7 +1,7 @@
 """Where a classifier's representation and heads are: the final layer, its weight, its input.
 
 The representation is the input of the final layer and the heads are the rows of its (C, d)
-weight (PAPER.md §1). The layer is found by name or rule, read with a forward hook, and checked
+weight (arXiv 2406.03999). The layer is found by name or rule, read with a forward hook, and checked
 against the model's output, so the metrics can never come silently from another layer.
 """
 

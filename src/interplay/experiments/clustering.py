@@ -1,6 +1,6 @@
 """Matrix entropy as a clustering measure (P2): entropies beside silhouette and Davies–Bouldin.
 
-Claim (PAPER.md §5.8): the matrix entropy of representations and of heads tracks how training
+Claim (arXiv 2409.16767): the matrix entropy of representations and of heads tracks how training
 approaches collapse, and matrix entropy measures similarity / clustering like the silhouette
 score and the Davies–Bouldin index. The claim is about low entropy *within* a group, so the
 main analysis is per class: after every epoch, on a seeded subset of the test set, each class's

@@ -1,6 +1,6 @@
 """Few-shot classification of a vision-language model with and without the cross-modal alignment loss.
 
-Claim (PAPER.md §5.9): adding ``λ·CMA`` to the cross-entropy, ``L = (1 − λ)·CE + λ·CMA``, improves
+Claim (arXiv 2409.16767): adding ``λ·CMA`` to the cross-entropy, ``L = (1 − λ)·CE + λ·CMA``, improves
 few-shot classification of a pretrained vision-language model. The default follows the authors'
 code, a fork of CoOp (Zhou et al. 2022): both encoders frozen, image features computed once, only
 M = 16 context vectors in front of the class names learned through the text encoder (SGD, lr

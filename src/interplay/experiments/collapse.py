@@ -1,6 +1,6 @@
 """Terminal phase of training: do MIR and HDR reach their values at neural collapse as NC1 → 0?
 
-Claim (PAPER.md §3, §5.1): at neural collapse MIR = MIR_NC and HDR = 0. The terminal phase of
+Claim (arXiv 2406.03999, 2409.16767): at neural collapse MIR = MIR_NC and HDR = 0. The terminal phase of
 training (Papyan, Han & Donoho 2020, arXiv 2008.08186) is trained here: a balanced training
 subset, no augmentation, weight decay, SGD with the learning rate × 0.1 at 1/3 and 2/3 of the
 epochs, far past zero training error, with cross-entropy or MSE (half the summed squared error

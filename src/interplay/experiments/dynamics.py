@@ -1,6 +1,6 @@
 """Training dynamics: MIR, HDR, entropies and NC1–NC4 per epoch over several seeds.
 
-Claim (PAPER.md §5.1, direction derived): as training proceeds, MIR rises toward its value at
+Claim (arXiv 2406.03999, direction derived): as training proceeds, MIR rises toward its value at
 neural collapse and HDR falls toward 0.
 
     interplay experiment dynamics            # Fashion-MNIST, small CNN, 3 seeds

@@ -1,6 +1,6 @@
 """Grokking on modular addition: do MIR and HDR move before test accuracy jumps?
 
-Claim (PAPER.md §5.5): MIR/HDR reveal the change before the test accuracy jumps. The papers'
+Claim (arXiv 2406.03999): MIR/HDR reveal the change before the test accuracy jumps. The papers'
 setting (Nanda et al. 2023): ``(a + b) mod 113``, 30 % of the pairs for training, full-batch
 AdamW with lr 1e-3 and weight decay 1, for the one-layer transformer with their initialisation
 (only the output position is computed; their 10-step learning-rate warm-up is left out). The

@@ -1,6 +1,6 @@
 """Label smoothing: how the smoothing factor changes MIR, HDR and accuracy.
 
-Claim (PAPER.md §5.3): the papers relate the smoothing factor to MIR/HDR and accuracy; the
+Claim (arXiv 2406.03999): the papers relate the smoothing factor to MIR/HDR and accuracy; the
 direction is not stated in what could be read, so this experiment only measures.
 
     interplay experiment label-smoothing            # Fashion-MNIST, CNN, 4 factors × 2 seeds

@@ -1,6 +1,6 @@
 """Linear mode connectivity (instability analysis): do MIR and HDR mark the loss barrier between two networks?
 
-Claim (PAPER.md §5.2): the papers follow MIR/HDR along the linear path between two solutions. The
+Claim (arXiv 2406.03999): the papers follow MIR/HDR along the linear path between two solutions. The
 protocol is the instability analysis of Frankle et al. 2020 (arXiv 1912.05671, §2): a parent is
 trained from a seeded initialisation; after ``k`` optimiser steps (the *spawn step*) two children
 copy its weights and optimiser state and train on, each with its own data order, to the same

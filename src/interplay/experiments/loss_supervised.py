@@ -1,6 +1,6 @@
 """MIR/HDR loss terms in supervised training: an ablation against cross-entropy alone.
 
-Claim (PAPER.md §5.6): adding ``−α·MIR + β·HDR`` to the cross-entropy improves accuracy. Every
+Claim (arXiv 2406.03999): adding ``−α·MIR + β·HDR`` to the cross-entropy improves accuracy. Every
 setting uses the same data, model, optimiser, epochs and seeds; the terms are computed on the
 sample pairing of each training batch (:class:`interplay.losses.InterplayLoss`). A setting is
 written ``ce`` (cross-entropy alone) or as comma-separated parts ``mir=α``, ``hdr=β``,

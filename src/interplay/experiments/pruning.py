@@ -1,6 +1,6 @@
 """Pruning: one-shot magnitude pruning with and without the classifier, and iterative pruning with rewinding.
 
-Claim (PAPER.md §5.4): the papers relate the pruning ratio to MIR/HDR and accuracy. Each seed
+Claim (arXiv 2406.03999): the papers relate the pruning ratio to MIR/HDR and accuracy. Each seed
 trains one base model. Weights compete in one global magnitude ranking over a *scope* of layers:
 
 - ``body``: every convolutional and linear weight except the classifier, the literature's

@@ -1,6 +1,6 @@
 """MIR/HDR terms in semi-supervised training: FixMatch alone against FixMatch plus the terms.
 
-Claim (PAPER.md §5.7): the terms, computed on confidently pseudo-labelled unlabelled samples,
+Claim (arXiv 2406.03999): the terms, computed on confidently pseudo-labelled unlabelled samples,
 make better use of the unlabelled data. Each label count (balanced per class) and seed draws one
 labelled subset; every setting then trains the same model with the same steps and seeds
 (:class:`interplay.training.fixmatch.FixMatch`), and the EMA model is evaluated on the test set.

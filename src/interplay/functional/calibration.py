@@ -1,4 +1,4 @@
-"""Calibration of MIR and HDR against within-class spread (PAPER.md §3b).
+"""Calibration of MIR and HDR against within-class spread (derived in docs/collapse-reference.md).
 
 Synthetic features are class means of a chosen collapse geometry plus noise of a given scale,
 and the heads are the simplex ETF of that collapse. Sweeping the scale maps NC1 to MIR and HDR:

@@ -1,4 +1,4 @@
-"""Closed-form values at neural collapse (PAPER.md §3 and §3b).
+"""Closed-form values at neural collapse (arXiv 2406.03999; the closed forms derived in docs/collapse-reference.md).
 
 Under neural collapse with balanced classes both pairings give ``K_Z = K_W``, the Gram of a
 simplex ETF, whose non-zero eigenvalues are all equal on C-1 directions. Hence
@@ -125,7 +125,7 @@ def nc_reference(num_classes: int, *, cosine: float | None = None) -> CollapseRe
     """MIR, HDR and entropies at neural collapse for ``num_classes`` balanced classes.
 
     Without ``cosine``: the centred collapse, where representations and heads form the same
-    simplex ETF (PAPER.md §3). With ``cosine=ρ``: normalised class means of pairwise cosine ρ
+    simplex ETF (arXiv 2406.03999). With ``cosine=ρ``: normalised class means of pairwise cosine ρ
     against simplex-ETF heads, the collapse of uncentred features whose means share a component
     (ρ = 0: an orthogonal frame). The Grams ``(1-ρ)I + ρJ`` (representations),
     ``(1+1/(C-1))I - J/(C-1)`` (heads) and their Hadamard product (cosine ``-ρ/(C-1)``) have

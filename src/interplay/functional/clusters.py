@@ -1,10 +1,10 @@
-"""Per-class clustering measures beside the matrix entropy of each class (P2's within-group claim).
+"""Per-class clustering measures beside the matrix entropy of each class.
 
-P2 (PAPER.md §5.8) reads low matrix entropy within a group as tight clustering. The measures
-here make that comparable class by class: the matrix entropy of a class's own representations,
-its mean silhouette (cosine) and its Davies–Bouldin contribution ``max_{j≠c} (s_c + s_j) /
-‖μ_c − μ_j‖`` (s_c: mean Euclidean distance of class c to its centroid), whose mean over classes
-is the Davies–Bouldin index. :func:`gaussian_mixture` builds a control whose cluster structure
+Song et al.'s extended paper (arXiv 2409.16767) reads low matrix entropy within a group as tight
+clustering. The measures here make that comparable class by class: the matrix entropy of a class's
+own representations, its mean silhouette (cosine) and its Davies–Bouldin contribution
+``max_{j≠c} (s_c + s_j) / ‖μ_c − μ_j‖`` (s_c: mean Euclidean distance of class c to its centroid),
+whose mean over classes is the Davies–Bouldin index. :func:`gaussian_mixture` builds a control whose cluster structure
 is known.
 """
 

@@ -201,7 +201,7 @@ def matrix_joint_entropy(
     """Matrix joint entropy ``H(K_x ⊙ K_y)`` of two row-paired feature matrices.
 
     The joint Gram is the Hadamard product of the two cosine Grams, i.e. the Gram of the
-    row-wise Kronecker products ``x_i ⊗ y_i`` (PAPER.md §1). The smaller of the n×n Gram and
+    row-wise Kronecker products ``x_i ⊗ y_i`` (arXiv 2406.03999). The smaller of the n×n Gram and
     the (d1·d2)×(d1·d2) Kronecker second moment is diagonalised.
 
     Args:

@@ -1,4 +1,4 @@
-"""Matrix mutual information and the two ratios MIR and HDR (PAPER.md §1).
+"""Matrix mutual information and the two ratios MIR and HDR (arXiv 2406.03999).
 
 ``I(K1; K2) = H(K1) + H(K2) - H(K1 ⊙ K2)``,
 ``MIR = I / min(H(K1), H(K2))`` and ``HDR = |H(K1) - H(K2)| / max(H(K1), H(K2))``

@@ -1,4 +1,4 @@
-"""Information interplay between sample representations and classification heads (PAPER.md §2).
+"""Information interplay between sample representations and classification heads (arXiv 2406.03999).
 
 Sample pairing compares ``K_Z = Ẑ Ẑᵀ`` over the n samples with ``K_W = Ŵ_Y Ŵ_Yᵀ``, where row i
 of ``W_Y`` is the head of sample i's label. Class pairing compares the C class means with the

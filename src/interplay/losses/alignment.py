@@ -1,4 +1,4 @@
-"""The cross-modal alignment (CMA) loss of P2 (PAPER.md §5.9)."""
+"""The cross-modal alignment (CMA) loss of Song et al.'s extended paper (arXiv 2409.16767)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class CrossModalAlignmentLoss(nn.Module):
 
     ``H_norm`` is the matrix entropy divided by the log of the matrix size (n_c + 1). Minimising
     it pulls each class's image features and its text feature toward one direction (arXiv
-    2409.16767; the form follows PAPER.md §5.9). All classes are handled in one batched
+    2409.16767; the form follows the authors' code). All classes are handled in one batched
     eigen-solve: each class block is zero-padded to the largest one, and padded rows carry no
     mass. The full objective of P2 is ``(1 − λ)·CE + λ·CMA``. Half-precision features (autocast)
     are computed in float32 with autocast off; the loss is returned in that dtype.

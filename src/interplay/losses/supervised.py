@@ -1,4 +1,4 @@
-"""MIR and HDR as loss terms on a batch (PAPER.md §5, items 6 and 7)."""
+"""MIR and HDR as loss terms on a batch (Song et al. 2024, arXiv 2406.03999)."""
 
 from __future__ import annotations
 
@@ -50,9 +50,9 @@ class InterplayLoss(nn.Module):
     ``K_Z`` is the cosine Gram of the batch's representations and ``K_W`` that of the heads of
     their labels (ground truth, or pseudo-labels for unlabelled data). Minimising it raises the
     mutual information ratio and lowers the entropy difference ratio, the directions of neural
-    collapse (Song et al. 2024, arXiv 2406.03999; the papers' exact loss is not public, this is
-    the reconstruction of PAPER.md §5.6). With ``use_ratios=False`` the terms are the raw
-    ``-α·I + β·|H(K_Z) − H(K_W)|`` in nats.
+    collapse (Song et al. 2024, arXiv 2406.03999; the papers' exact loss is not public, this is a
+    reconstruction). With ``use_ratios=False`` the terms are the raw ``-α·I + β·|H(K_Z) − H(K_W)|``
+    in nats.
 
     The loss survives any batch a network produces. All-zero representations (dead units) are
     masked out of every Gram and, with ``center=True``, out of the mean, exactly as if the

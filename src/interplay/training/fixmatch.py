@@ -4,7 +4,7 @@ Each step draws ``batch_size`` labelled images and ``mu × batch_size`` unlabell
 training set, labels hidden), with replacement. The labelled images and one weak view of the
 unlabelled ones (flip and translation) are classified; the prediction on the weak view is a
 pseudo-label where its confidence reaches ``threshold``, and the strong view (weak, then
-RandAugment and Cutout) is trained toward it. The MIR/HDR terms (PAPER.md §5, item 7) use the
+RandAugment and Cutout) is trained toward it. The MIR/HDR terms (arXiv 2406.03999) use the
 representations of the confident strong views with their pseudo-labels' heads. SGD with Nesterov
 momentum, learning rate ``lr · cos(7πk / 16K)``, and an exponential moving average of the weights
 (buffers included) is the model that is evaluated.
