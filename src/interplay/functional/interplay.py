@@ -39,7 +39,7 @@ from interplay.validation import (
     check_tolerance,
 )
 
-__all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "interplay_update", "interplay_compute"]
+__all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "interplay_update", "interplay_compute", "class_moments"]
 
 
 @dataclass
@@ -123,13 +123,21 @@ def interplay_update(
     sums = x.new_zeros(num_classes, x.shape[1]).index_add(0, labels, x)  # (C, d)
     if pairing == "class":
         return InterplayStatistics(counts, sums, None)
-    return InterplayStatistics(counts, sums, _class_moments(normalize_rows(center_rows(x, center)), labels, counts))
+    return InterplayStatistics(counts, sums, class_moments(normalize_rows(center_rows(x, center)), labels, counts))
 
 
-def _class_moments(z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+def class_moments(z: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Per-class second moments ``Σ_{i∈c} z_i z_iᵀ`` (C, d, d) of rows ``z`` (n, d), ``counts`` (C,) their class sizes."""
     order = torch.argsort(labels)
     blocks = torch.split(z[order], counts.tolist())
     return torch.stack([b.mT @ b for b in blocks])  # (C, d, d)
+
+
+def _among_present(labels: torch.Tensor, present: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Labels renumbered 0..C'−1 over the classes present (every label is one of them)."""
+    index = torch.full((num_classes,), -1, dtype=torch.long, device=labels.device)
+    index[present] = torch.arange(present.numel(), device=labels.device)
+    return index[labels]
 
 
 def _head_factor(heads: torch.Tensor) -> torch.Tensor:
@@ -236,9 +244,7 @@ def _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, cent
     r, s = factor.shape[1], projection.shape[1]
     if second is None:
         z, labels = rows
-        index = torch.full((num_classes,), -1, dtype=torch.long, device=labels.device)
-        index[present] = torch.arange(present.numel(), device=labels.device)
-        moments = _class_moments(z @ projection, index[labels], counts[present])  # (C', s, s)
+        moments = class_moments(z @ projection, _among_present(labels, present, num_classes), counts[present])  # (C', s, s)
     else:
         moments = projection.mT @ second[present] @ projection  # (C', s, s)
     weighted = factor.mT @ (counts[present].to(factor.dtype)[:, None] * factor)  # (r, r): spectrum of the weighted head Gram
@@ -264,9 +270,7 @@ def _estimated(rows, second, heads, counts, present, center, estimator) -> Inter
     _, tolerance, seed, dtype = estimator
     z, labels = rows if rows is not None else rows_of_second_moments(second[present])
     if rows is not None:
-        index = torch.full((counts.shape[0],), -1, dtype=torch.long, device=labels.device)
-        index[present] = torch.arange(present.numel(), device=labels.device)
-        labels = index[labels]
+        labels = _among_present(labels, present, counts.shape[0])
     entropies, estimate = stochastic_entropies(
         z.to(dtype), labels, heads[present].to(dtype), counts[present], tolerance=tolerance, seed=seed
     )

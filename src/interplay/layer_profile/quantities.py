@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import torch
 
@@ -142,7 +143,7 @@ def layer_quantities(
                 pair = _head_pair(z, head_weight, labels[nonzero.to(labels.device)], name, max_exact_size)
                 total = m
             else:
-                pair, total = _cached(information.compute), int(information.counts.sum())
+                pair, total = cache(information.compute), int(information.counts.sum())
             for ratio in ("mir", "hdr"):
                 found[ratio] = (record.value(f"{ratio.upper()} of layer {name!r}", lambda r=ratio: getattr(pair(), r)), total)
         for q in values:
@@ -151,29 +152,14 @@ def layer_quantities(
     return values, counts
 
 
-def _cached(compute):
-    """``compute`` run once, for MIR and HDR."""
-    cache = []
-
-    def value():
-        if not cache:
-            cache.append(compute())
-        return cache[0]
-
-    return value
-
-
 def _head_pair(z, head_weight, labels, name, max_exact_size):
     """A deferred computation of the entropies of ``Z_l`` and ``W[y]``, computed once for MIR and HDR."""
-    cache = []
 
-    def pair():
-        if not cache:
-            rows = check_no_zero_rows(head_weight.to(z)[labels.to(z.device)], "the head rows of the labels W[y]")  # (m, d_head)
-            cache.append(row_pair_entropies(z, normalize_rows(rows), max_exact_size, names=(f"layer {name!r}", "W[y]"))[0])
-        return cache[0]
+    def entropies():
+        rows = check_no_zero_rows(head_weight.to(z)[labels.to(z.device)], "the head rows of the labels W[y]")  # (m, d_head)
+        return row_pair_entropies(z, normalize_rows(rows), max_exact_size, names=(f"layer {name!r}", "W[y]"))[0]
 
-    return pair
+    return cache(entropies)
 
 
 def pair_quantities(

@@ -10,6 +10,7 @@ from interplay.functional.interplay import (
     InterplayResult,
     InterplayStatistics,
     check_center,
+    class_moments,
     interplay_compute,
     interplay_update,
 )
@@ -179,18 +180,19 @@ class InformationInterplay(HeadsMetric):
         n = int(self.counts.sum()) + x.shape[0]
         if self.storage == "features":
             self._check_budget(n)
-        stats = interplay_update(x, labels, self.num_classes, pairing="class" if self.storage == "features" else self.pairing, center=False)
+        stats = interplay_update(x, labels, self.num_classes, pairing="class", center=False)
         self.counts += stats.counts
         self.sums += stats.sums
-        if stats.second is not None:
-            self.second += stats.second
         if self.storage is not None:
-            self._keep_rows(x, labels, n)
+            z = normalize_rows(x)  # (n, d), normalised once for the moments and the kept rows
+            if self.storage == "moments":
+                self.second += class_moments(z, labels, stats.counts)
+            self._keep_rows(z, labels, n)
 
-    def _keep_rows(self, x: torch.Tensor, labels: torch.Tensor, n: int) -> None:
+    def _keep_rows(self, z: torch.Tensor, labels: torch.Tensor, n: int) -> None:
         fits = n <= self.max_exact_size and 8 * (n * self.dim + self.num_classes * self.dim**2) <= self.memory_budget
         if self.storage == "features" or (fits and int(self.rows_dropped) == 0):
-            self.rows.append(normalize_rows(x))
+            self.rows.append(z)
             self.row_labels.append(labels)
         elif int(self.rows_dropped) == 0:
             self.rows, self.row_labels = [], []
