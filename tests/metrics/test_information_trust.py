@@ -146,10 +146,11 @@ def test_function_options_are_checked(kwargs, message):
         interplay_metrics(features, labels, heads, **kwargs)
 
 
-def test_heads_of_another_width_on_request():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_heads_of_another_width_on_request(dtype):
     # An intermediate layer (n, 24) against the classifier's (C, 10) heads: only the Grams meet.
-    features, labels, _ = trained_like(400, 24, 5, seed=4, dtype=torch.float64)
-    heads = torch.randn(5, 10, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    features, labels, _ = trained_like(400, 24, 5, seed=4, dtype=dtype)
+    heads = torch.randn(5, 10, generator=torch.Generator().manual_seed(5), dtype=dtype)
     with pytest.raises(ValueError, match=r"head_weight must have shape \(num_classes, 24\)"):
         interplay_metrics(features, labels, heads)
     oracle = reference.sample_pairing(features, labels, heads)
