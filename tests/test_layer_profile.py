@@ -69,7 +69,7 @@ def test_every_quantity_equals_a_direct_float64_computation(generator):
     model = mlp(generator)
     x = trained_like(90, 6, generator)
     y = torch.cat([torch.zeros(50), torch.ones(25), 2 * torch.ones(15)]).long()[torch.randperm(90, generator=generator)]
-    result = profile(model, batches(x, y, 32), alpha=2.0)
+    result = profile(model, batches(x, y, 32), layers=["0", "1", "2", "3"], alpha=2.0)  # pre-activations too
     assert result.layers == ["0", "1", "2", "3", "4:input"]
     assert result.widths == [12, 12, 8, 8, 8]
     assert result.seen == 90 and result.samples.tolist() == list(range(90))
@@ -153,11 +153,11 @@ def test_outputs_modes_running_statistics_and_hooks_are_unchanged(generator):
     assert all(not m._forward_hooks for m in model.modules())
     model.eval()
     assert torch.equal(model(x), before)
-    assert result.layers == ["body.0", "body.1", "body.2", "body.3", "pool", "head:input"]
+    assert result.layers == ["body.2", "pool", "head:input"]  # conv and batch norm read after the ReLU
     with torch.no_grad():
-        conv = model.body[0](x)
+        activation = model.body[:3](x)
     assert result.values["entropy"][0].item() == pytest.approx(
-        reference.entropy_of(reference.cosine_gram(conv.mean((2, 3)))), abs=1e-9)
+        reference.entropy_of(reference.cosine_gram(activation.mean((2, 3)))), abs=1e-9)
 
 
 def test_hooks_and_modes_are_restored_on_error():
@@ -239,7 +239,7 @@ def test_every_token_a_sample_without_ignored_tokens(generator):
     with torch.no_grad():
         seq = model[1](model[0](x)).reshape(-1, 6)
     keep = labels.reshape(-1) != -100
-    result = profile(model, batches(x, labels, 3), tokens="all")
+    result = profile(model, batches(x, labels, 3), layers=["0", "1"], tokens="all")
     assert result.seen == 30 and result.layers == ["0", "1", "2:input"]
     info = reference.sample_pairing(seq[keep], labels.reshape(-1)[keep], model[2].weight.detach())
     assert result.values["mir"][1].item() == pytest.approx(info["mir"], abs=1e-9)
@@ -249,7 +249,8 @@ def test_subsample_is_seeded_stated_and_the_same_for_every_layer(generator):
     model = mlp(generator)
     x = trained_like(60, 6, generator)
     y = torch.arange(60) % 3
-    result = profile(model, batches(x, y, 16), max_samples=25, seed=7)
+    layers = ["0", "1", "2", "3"]
+    result = profile(model, batches(x, y, 16), layers=layers, max_samples=25, seed=7)
     kept = result.samples
     assert len(kept) == 25 and result.seen == 60 and torch.equal(kept, kept.unique())
     assert any("kept 25 of 60 samples" in note and "seed=7" in note for note in result.notes)
@@ -259,8 +260,8 @@ def test_subsample_is_seeded_stated_and_the_same_for_every_layer(generator):
         assert result.values["nc1"][depth].item() == pytest.approx(nc1(z, y.numpy()), rel=1e-7)
     feats = direct_layers(model, x[kept])
     assert result.cka[0, 1].item() == pytest.approx(plain_cka(feats[0], feats[1]), abs=1e-9)
-    assert torch.equal(profile(model, batches(x, y, 16), max_samples=25, seed=7).samples, kept)
-    assert not torch.equal(profile(model, batches(x, y, 16), max_samples=25, seed=8).samples, kept)
+    assert torch.equal(profile(model, batches(x, y, 16), layers=layers, max_samples=25, seed=7).samples, kept)
+    assert not torch.equal(profile(model, batches(x, y, 16), layers=layers, max_samples=25, seed=8).samples, kept)
 
 
 def test_reservoir_keeps_every_position_with_equal_probability():
@@ -338,7 +339,7 @@ def test_patterns_and_modules_select_layers(generator):
 
 def test_table_csv_and_plots(tmp_path, generator):
     model = mlp(generator)
-    result = profile(model, [(trained_like(30, 6, generator), torch.arange(30) % 3)])
+    result = profile(model, [(trained_like(30, 6, generator), torch.arange(30) % 3)], layers=["0", "1", "2", "3"])
     rows = result.table()
     per_layer = 5 * len(result.values)
     assert len(rows) == per_layer + 2 * 25 + 4
@@ -378,7 +379,7 @@ def test_entropies_beyond_the_kept_subsample_are_over_every_sample():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3))
     x, y = torch.randn(200, 6), torch.arange(200) % 3
-    result = profile(model, [(x[i:i + 50], y[i:i + 50]) for i in range(0, 200, 50)], max_samples=40, alpha=2.0)
+    result = profile(model, [(x[i:i + 50], y[i:i + 50]) for i in range(0, 200, 50)], layers=["0", "1"], max_samples=40, alpha=2.0)
     with torch.no_grad():
         outputs = [model[0](x).double(), model[1](model[0](x)).double()]
     for layer, out in enumerate(outputs):

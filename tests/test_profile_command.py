@@ -226,14 +226,14 @@ def test_text_model_profile_matches_float64(text_model, tmp_path):
     assert profile("--hf", str(folder), "--text", str(text), "--max-length", "16", "--out", str(tmp_path)) == 0
     (out,) = (tmp_path / "profile").iterdir()
     rows = read(out)
-    assert [r["layer"] for r in rows if r["quantity"] == "entropy"] == ["embeddings", "encoder.layer.0", "encoder.layer.1"]
+    assert [r["layer"] for r in rows if r["quantity"] == "entropy"] == ["hidden_states.0", "hidden_states.1", "hidden_states.2"]
     assert not {"nc1", "mir", "hdr"} & {r["quantity"] for r in rows}
     ids = tokenizer(TEXT, add_special_tokens=False)["input_ids"]
     windows = [[tokenizer.cls_token_id, *ids[i:i + 14], tokenizer.sep_token_id] for i in range(0, len(ids) - 13, 14)]
     model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
     with torch.no_grad():
         last = model(input_ids=torch.tensor(windows)).last_hidden_state.double().mean(1).numpy()
-    assert value(rows, "encoder.layer.1", "entropy") == pytest.approx(reference.entropy_of(reference.cosine_gram(last)), rel=1e-5)
+    assert value(rows, "hidden_states.2", "entropy") == pytest.approx(reference.entropy_of(reference.cosine_gram(last)), rel=1e-5)
     assert {int(r["n"]) for r in rows if r["quantity"] == "entropy"} == {len(windows)}
 
 

@@ -8,6 +8,7 @@ the geometric decay of NC1 with depth; Kornblith et al. 2019 (arXiv 1905.00414) 
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 
@@ -108,7 +109,8 @@ def profile(
     ignore_index: int = -100,
     max_exact_size: int = MAX_EXACT_SIZE,
 ) -> LayerProfile:
-    """Profile every layer of ``model`` on the data of ``loader``, in one pass with forward hooks.
+    """Profile every layer of ``model`` on the data of ``loader``, in one pass with forward hooks
+    (for a Hugging Face model's default layers, from the ``hidden_states`` it returns).
 
     The model runs in eval mode without gradients; hooks only read, so its outputs are unchanged,
     and every submodule gets back its own mode and the hooks are removed afterwards, also on error.
@@ -134,7 +136,8 @@ def profile(
             or anything ``batch_fn`` maps to ``(inputs, labels)`` or ``(inputs, None)``. A dict of
             inputs is passed as ``model(**inputs)``.
         layers: module names, glob patterns (``"blocks.*"``) or modules; ``None`` for the model's
-            blocks (the rule in :mod:`interplay.layer_profile.layers`). The head's input is added
+            blocks, each read after its nonlinearity, or a Hugging Face model's ``hidden_states``
+            (the rule in :mod:`interplay.layer_profile.layers`). The head's input is added
             whenever a head is used.
         head: the final layer or its name; ``None`` guesses it as :func:`interplay.probe` does (checked
             against the model's output) and goes without when the model has no ``nn.Linear`` and no
@@ -157,7 +160,7 @@ def profile(
             NC1/MIR/HDR when asked for, or options out of range.
 
     Example:
-        >>> model = nn.Sequential(nn.Identity(), nn.ReLU())
+        >>> model = nn.Sequential(nn.Identity(), nn.Identity())
         >>> data = [(torch.eye(4), torch.tensor([0, 0, 1, 1]))]
         >>> result = profile(model, data)
         >>> result.layers, [round(h, 4) for h in result.values["entropy"].tolist()]  # four orthogonal rows: log 4
@@ -175,7 +178,8 @@ def profile(
     head, guessed = _resolve_head(model, head)
     weight = None if head is None else head_weight(head).detach()  # (C, d)
     wanted, need_labels = _wanted(quantities, alpha, head)
-    taps = choose_layers(model, layers, head)
+    hidden = layers is None and _hugging_face(model)
+    taps = choose_layers(model, layers, head, blocks=not hidden)
     parameter = next(model.parameters(), None)
     modes = {module: module.training for module in model.modules()}
     model.eval()
@@ -184,6 +188,7 @@ def profile(
             model, loader, taps, device=None if parameter is None else parameter.device, batch_fn=batch_fn, pool=pool,
             tokens=tokens, ignore_index=ignore_index, max_samples=max_samples, memory_budget=memory_budget, seed=seed,
             check_head=guessed, need_labels=need_labels, head_weight=weight, max_exact_size=max_exact_size,
+            hidden_states=hidden,
         )
     finally:
         for module, mode in modes.items():
@@ -219,6 +224,11 @@ def profile(
     if undefined:
         warnings.warn(f"{undefined} values of the layer profile are NaN (undefined); LayerProfile.notes says why.", RuntimeWarning, stacklevel=2)
     return result
+
+
+def _hugging_face(model: nn.Module) -> bool:
+    transformers = sys.modules.get("transformers")  # a Hugging Face model has imported it already
+    return transformers is not None and isinstance(model, transformers.PreTrainedModel)
 
 
 def _head_name(captured) -> str | None:

@@ -1,5 +1,8 @@
 """One pass over the data with forward hooks: each layer's output as one vector per sample, kept
-for a seeded uniform subsample of the samples when they exceed the memory budget.
+for a seeded uniform subsample of the samples when they exceed the memory budget. A Hugging Face
+model's default layers are its ``hidden_states`` (``output_hidden_states=True``), read from its
+output instead of hooks; a default layer whose output is the very tensor the head reads is left out
+(the head's input stands for it).
 
 Flattening (per sample): an output of shape (B, d) is kept as is, (B,) as one column; a
 convolutional map (B, C, *spatial) is averaged over its positions (``pool="mean"``, global average
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 from torch import nn
@@ -46,7 +50,8 @@ class Capture:
     capacity: int
     notes: list[str] = field(default_factory=list)
     streams: LayerStreams | None = None
-    """Every layer's fixed-size sums over every sample the loader gave (see :mod:`.streams`)."""
+    """Every layer's fixed-size sums over every sample the loader gave (see :mod:`.streams`); ``None``
+    when the kept samples are all of them, the sums then being of no use."""
 
 
 def _first_tensor(output):
@@ -188,8 +193,9 @@ class _Hooks:
             handle.remove()
 
 
-def _settle_taps(hooks: _Hooks, notes: list[str]) -> list[Tap]:
-    """The taps that ran once in the first batch, in the order they finished; others are errors if chosen."""
+def _settle_taps(hooks: _Hooks, notes: list[str], *, hidden: bool) -> list[Tap]:
+    """The taps that ran once in the first batch, in the order they finished; others are errors if chosen.
+    With ``hidden`` (a model read at its hidden states) no hooked tap may remain."""
     kept = []
     for tap in hooks.taps:
         runs = len(hooks.calls[tap.name])
@@ -203,9 +209,31 @@ def _settle_taps(hooks: _Hooks, notes: list[str]) -> list[Tap]:
                 "Choose other layers with layers=[...]" + (" or pass head=False." if tap.read == "input" else ".")
             )
         notes.append(f"layer {tap.name!r} left out: it {why} in one forward pass.")
-    if not kept:
+    head = next((tap for tap in kept if tap.read == "input"), None)
+    if head is not None:
+        read = hooks.calls[head.name][0][0]
+        for tap in [t for t in kept if not t.chosen and t.read == "output" and hooks.calls[t.name][0][0] is read]:
+            kept.remove(tap)
+            notes.append(f"layer {tap.name!r} left out: its output is the head's input, profiled as {head.name!r}.")
+    if not kept and not hidden:
         raise InterplayValueError("none of the layers ran once in a forward pass; choose layers with layers=[...].")
     return sorted(kept, key=lambda tap: hooks.order.index(tap.name))
+
+
+def _hidden_states(output) -> tuple | list:
+    hidden = output.get("hidden_states") if isinstance(output, Mapping) else getattr(output, "hidden_states", None)
+    return hidden if isinstance(hidden, (tuple, list)) else ()
+
+
+def _hidden_taps(model: nn.Module, output) -> list[Tap]:
+    """One tap per entry of the ``hidden_states`` a Hugging Face model returned."""
+    hidden = _hidden_states(output)
+    if not hidden:
+        raise InterplayValueError(
+            f"the model ({type(model).__name__}) returned no hidden_states with output_hidden_states=True; "
+            "name the layers to read with layers=[...]."
+        )
+    return [Tap(f"hidden_states.{k}", model, read="hidden_states", chosen=False, index=k) for k in range(len(hidden))]
 
 
 def _check_head_output(tap: Tap, call, output) -> None:
@@ -242,19 +270,22 @@ def capture(
     need_labels: bool,
     head_weight: torch.Tensor | None = None,
     max_exact_size: int = MAX_EXACT_SIZE,
+    hidden_states: bool = False,
 ) -> Capture:
-    """Run the model over ``loader`` (no grad) with hooks on ``taps``; see the module docstring."""
+    """Run the model over ``loader`` (no grad) with hooks on ``taps``, and with ``hidden_states``
+    read its ``hidden_states`` before them; see the module docstring."""
     hooks, notes, reservoir, labelled, streams = _Hooks(taps), [], None, None, None
+    forward = partial(model, output_hidden_states=True) if hidden_states else model
     try:
         with torch.no_grad():
             for index, batch in enumerate(loader):
                 inputs, labels = _split(batch, batch_fn)
                 batch_size = _batch_size(inputs, labels)
                 hooks.clear()
-                output = call_model(model, inputs, device)
+                output = call_model(forward, inputs, device)
                 if labelled is None:
                     labelled = labels is not None
-                    taps = _settle_taps(hooks, notes)
+                    taps = (_hidden_taps(model, output) if hidden_states else []) + _settle_taps(hooks, notes, hidden=hidden_states)
                     if check_head:
                         head = next(tap for tap in taps if tap.read == "input")
                         _check_head_output(head, hooks.calls[head.name][0], output)
@@ -268,15 +299,22 @@ def capture(
                         f"batch {index} {'has no' if labels is None else 'has'} labels, unlike the first batch; "
                         "every batch must be (inputs, labels), or every batch inputs alone."
                     )
-                rows = [_stored(flatten_output(call, tap.name, batch_size, pool=pool, tokens=tokens))
-                        for tap, call in zip(taps, _one_call_each(hooks, taps, index))]
+                rows = [_stored(flatten_output(read, tap.name, batch_size, pool=pool, tokens=tokens))
+                        for tap, read in zip(taps, _reads(hooks, taps, output, index))]
                 rows, labels = _select_tokens(rows, labels, batch_size, tokens, ignore_index)
                 if reservoir is None:
                     reservoir = _Reservoir(_capacity(rows, taps, max_samples, memory_budget), seed)
+                if not rows[0].shape[0]:
+                    continue
+                if streams is None and reservoir.seen + rows[0].shape[0] > reservoir.capacity:
+                    # Only now are there samples beyond the kept ones: the sums start with the batches kept
+                    # so far, in their order, so they equal sums taken batch by batch from the start.
                     streams = LayerStreams([r.shape[1] for r in rows], share=memory_budget // (2 * len(rows)),
                                            head_weight=head_weight, labelled=labels is not None, max_exact_size=max_exact_size)
-                if rows[0].shape[0]:
-                    reservoir.add(rows, labels)
+                    for kept, kept_labels, _ in reservoir.chunks:
+                        streams.add(kept, kept_labels)
+                reservoir.add(rows, labels)
+                if streams is not None:
                     streams.add(rows, labels)
     finally:
         hooks.remove()
@@ -294,16 +332,21 @@ def capture(
     return Capture(taps, features, labels, positions, reservoir.seen, reservoir.capacity, notes, streams)
 
 
-def _one_call_each(hooks: _Hooks, taps: list[Tap], index: int) -> list:
-    """What each tap read in this batch, which must be once, as in the first batch."""
+def _reads(hooks: _Hooks, taps: list[Tap], output, index: int) -> list:
+    """What each tap read in this batch: a hidden state of the output, or its one hook call, as in the first batch."""
+    reads = []
     for tap in taps:
+        if tap.read == "hidden_states":
+            reads.append(_hidden_states(output)[tap.index])
+            continue
         runs = len(hooks.calls[tap.name])
         if runs != 1:
             raise InterplayValueError(
                 f"layer {tap.name!r} ran {runs} times in batch {index} but once in the first; "
                 "a layer profile reads layers that run once per batch."
             )
-    return [hooks.calls[tap.name][0][0] for tap in taps]
+        reads.append(hooks.calls[tap.name][0][0])
+    return reads
 
 
 def _stored(rows: torch.Tensor) -> torch.Tensor:

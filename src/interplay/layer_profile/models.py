@@ -146,18 +146,9 @@ def load_vision(name: str) -> Network:
     return Network(model, layers, "_fc", prepare=prepare_imagenet, notes=[note])
 
 
-def _stack(model: nn.Module) -> list[str]:
-    """The embeddings and each block of the longest ``nn.ModuleList`` of a transformer."""
-    lists = [(name, module) for name, module in model.named_modules() if isinstance(module, nn.ModuleList)]
-    if not lists:
-        raise InterplayValueError("the model has no list of blocks (nn.ModuleList) to profile; pass --layers NAME ....")
-    name, blocks = max(lists, key=lambda item: len(item[1]))
-    embeddings = [n for n, _ in model.named_children() if n == "embeddings"]
-    return embeddings + [f"{name}.{i}" for i in range(len(blocks))]
-
-
 def load_hf(path: str | Path) -> Network:
-    """A Hugging Face text model and its tokenizer from a local folder (nothing is downloaded)."""
+    """A Hugging Face text model and its tokenizer from a local folder (nothing is downloaded); its
+    layers are the ``hidden_states`` it returns (the embeddings, then each transformer layer)."""
     path = Path(path)
     if not (path / "config.json").is_file():
         raise InterplayValueError(f"--hf {path}: no config.json there; pass a local Hugging Face model folder "
@@ -176,7 +167,7 @@ def load_hf(path: str | Path) -> Network:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InterplayValueError(f"--hf {path} could not be loaded as a text model with its tokenizer ({first}); "
                                   "pass a folder saved with save_pretrained, tokenizer included.") from error
-    return Network(model, _stack(model), None, tokenizer=tokenizer, notes=[f"Hugging Face model {path} ({type(model).__name__})"])
+    return Network(model, None, None, tokenizer=tokenizer, notes=[f"Hugging Face model {path} ({type(model).__name__})"])
 
 
 def weight_files(path: Path) -> list[Path]:

@@ -23,14 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import torch
 
 from interplay.functional.collapse import neural_collapse
 from interplay.functional.entropy import entropy_from_eigenvalues, joint_eigenvalues, psd_eigenvalues, row_gram_eigenvalues
 from interplay.functional.gram import normalize_rows
-from interplay.functional.information import row_pair_entropies
+from interplay.functional.information import PairEntropies
 from interplay.functional.similarity import linear_cka, renyi_from_eigenvalues
 from interplay.validation import InterplayValueError, check_no_zero_rows
 
@@ -113,17 +113,19 @@ def layer_quantities(
     record = _Recorder(notes)
     values: dict[str, list[float]] = {q: [] for q in LAYER_QUANTITIES if q in wanted}
     counts: dict[str, list[int]] = {q: [] for q in values}
+    head_rows = _HeadRows(head_weight, labels) if wanted & {"mir", "hdr"} else None
     for index, (name, x) in enumerate(zip(names, features)):
         nonzero = (x != 0).any(1)  # (n,)
         z = normalize_rows(x[nonzero])  # (m, d)
         m, n = z.shape[0], x.shape[0]
         if m < n:
             notes.append(f"layer {name!r}: {n - m} of {n} samples are all-zero rows, left out of its entropies, MIR, HDR and MI.")
-        spectrum, total = None, m
+        spectrum, total, own = None, m, None
         if wanted & {"entropy", "effective_rank", "renyi_entropy"}:
             stream = None if streams is None else streams.moments[index]
             try:
                 spectrum, total = _spectrum(z, name) if stream is None else _streamed_spectrum(*stream, name)
+                own = spectrum if stream is None else None
             except InterplayValueError as error:
                 notes.append(f"the entropies of layer {name!r} are NaN: {error}")
         entropy = math.nan if spectrum is None else float(entropy_from_eigenvalues(spectrum, total))
@@ -140,7 +142,7 @@ def layer_quantities(
         if wanted & {"mir", "hdr"}:
             information = None if streams is None else streams.information[index]
             if information is None:
-                pair = _head_pair(z, head_weight, labels[nonzero.to(labels.device)], name, max_exact_size)
+                pair = cache(partial(head_rows.pair, z, own, nonzero, name, max_exact_size))
                 total = m
             else:
                 pair, total = cache(information.compute), int(information.counts.sum())
@@ -152,14 +154,31 @@ def layer_quantities(
     return values, counts
 
 
-def _head_pair(z, head_weight, labels, name, max_exact_size):
-    """A deferred computation of the entropies of ``Z_l`` and ``W[y]``, computed once for MIR and HDR."""
+class _HeadRows:
+    """The normalised head rows of the labels ``W[y]`` and their entropy, shared by the layers that keep
+    the same samples (each layer leaves out its all-zero rows): computed once, not once per layer."""
 
-    def entropies():
-        rows = check_no_zero_rows(head_weight.to(z)[labels.to(z.device)], "the head rows of the labels W[y]")  # (m, d_head)
-        return row_pair_entropies(z, normalize_rows(rows), max_exact_size, names=(f"layer {name!r}", "W[y]"))[0]
+    def __init__(self, head_weight: torch.Tensor, labels: torch.Tensor) -> None:
+        self.weight, self.labels = head_weight, labels
+        self.kept: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # the mask, W[y] and H(W[y])
 
-    return cache(entropies)
+    def _rows(self, z: torch.Tensor, nonzero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.kept is None or not torch.equal(self.kept[0], nonzero):
+            labels = self.labels[nonzero.to(self.labels.device)].to(z.device)
+            rows = check_no_zero_rows(self.weight.to(z)[labels], "the head rows of the labels W[y]")  # (m, d_head)
+            wy = normalize_rows(rows)
+            self.kept = nonzero, wy, entropy_from_eigenvalues(row_gram_eigenvalues(wy), wy.shape[0])
+        return self.kept[1], self.kept[2]
+
+    def pair(self, z: torch.Tensor, spectrum: torch.Tensor | None, nonzero: torch.Tensor, name: str,
+             max_exact_size: int) -> PairEntropies:
+        """The entropies of ``Z_l``, ``W[y]`` and their Hadamard product; ``spectrum``: that of ``Z_l``, if known."""
+        wy, h_wy = self._rows(z, nonzero)
+        joint, _ = joint_eigenvalues(z, wy, max_exact_size)
+        spectrum = row_gram_eigenvalues(z) if spectrum is None else spectrum
+        m = z.shape[0]
+        return PairEntropies(entropy_from_eigenvalues(spectrum, m), h_wy, entropy_from_eigenvalues(joint, m), m,
+                             (f"layer {name!r}", "W[y]"))
 
 
 def pair_quantities(

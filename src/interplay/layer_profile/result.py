@@ -34,7 +34,7 @@ class LayerProfile:
     Example:
         >>> from torch import nn
         >>> from interplay.layer_profile import profile
-        >>> result = profile(nn.Sequential(nn.Identity(), nn.ReLU()), [(torch.eye(4), torch.tensor([0, 0, 1, 1]))])
+        >>> result = profile(nn.Sequential(nn.Identity(), nn.Identity()), [(torch.eye(4), torch.tensor([0, 0, 1, 1]))])
         >>> result.layers, result.counts["entropy"], result.seen
         (['0', '1'], [4, 4], 4)
     """
