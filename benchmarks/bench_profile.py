@@ -31,7 +31,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-import interplay.layer_profile as layer_profile
+from interplay import layer_profile
 from interplay.data import load_dataset
 from interplay.layer_profile import models, profile
 from interplay.layer_profile.quantities import pair_quantities

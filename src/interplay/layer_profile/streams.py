@@ -6,6 +6,8 @@ C rows, the streaming :class:`~interplay.metrics.NeuralCollapse` over the classe
 (8·(C·d_l + d_l²) bytes; NC1) and :class:`~interplay.metrics.InformationInterplay` against the
 head's rows (8·C·d_l² bytes of per-class moments; MIR and HDR, exact where the eigenproblem fits,
 else estimated with a standard error). A layer whose sums do not fit keeps only the subsample.
+The profile starts these sums only when the loader gives more samples than it keeps (until then the
+kept samples are all of them), from the batches kept so far, in order, then batch by batch.
 """
 
 from __future__ import annotations
