@@ -19,7 +19,7 @@ import torch
 
 from interplay.config import TrainConfig
 from interplay.training.loop import train
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,10 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs timed")
     parser.add_argument("--run-epochs", type=int, default=30, help="length of the run whose default cadence is reported")
     args = parser.parse_args(argv)
-    config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, metrics_every=1, device="cpu",
+    config = TrainConfig(dataset=args.dataset, model=args.model, epochs=args.epochs, record_every=1, device="cpu",
                          data_dir=os.environ.get("INTERPLAY_DATA_DIR"))
     with tempfile.TemporaryDirectory() as out:
-        rows = read_rows(train(config, out) / "metrics.csv")
+        rows = read_rows(train(config, run_dir=out) / "metrics.csv")
     train_times = sorted({r["epoch"]: r["train_time"] for r in rows}.items())
     epoch_time = statistics.mean(b[1] - a[1] for a, b in zip(train_times, train_times[1:]))
     record_time = statistics.mean(

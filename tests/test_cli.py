@@ -78,10 +78,10 @@ def test_flags_beat_the_file_and_the_file_beats_the_stored_config(tmp_path, caps
 def test_resume_may_extend_but_not_change_the_run(tmp_path, capsys):
     out = tmp_path / "run"
     config = ["--epochs", "1", "--train-eval-samples", "100", "--width", "8"]
-    assert main(["train", *config, "--out", str(out)]) == 0
+    assert main(["train", *config, "--run-dir", str(out)]) == 0
     capsys.readouterr()
     err = one_line_error(["train", "--resume", str(out), "--epochs", "2", "--width", "16"], capsys)
-    assert "with another config (width: 8 -> 16); on resume only data_dir, device, download, epochs, tensorboard may change" in err
+    assert "another config (width: 8 -> 16); only data_dir, device, download, epochs, tensorboard may change" in err
     assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
     assert '"epochs": 2' in (out / "config.json").read_text()
     assert "it has finished 2 epochs; pass --epochs 2 or more" in one_line_error(["train", "--resume", str(out), "--epochs", "1"], capsys)
@@ -149,7 +149,7 @@ def test_bad_values_are_refused_before_a_folder_exists(argv, message, tmp_path, 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a build or machine without CUDA")
 def test_cuda_without_cuda_is_one_line(tmp_path, capsys):
-    err = one_line_error(["train", "--device", "cuda", "--out", str(tmp_path / "r")], capsys)
+    err = one_line_error(["train", "--device", "cuda", "--run-dir", str(tmp_path / "r")], capsys)
     assert "device 'cuda' needs CUDA, but" in err and "use --device cpu or auto" in err
     assert not (tmp_path / "r").exists()
 
@@ -159,14 +159,14 @@ def test_download_without_network_is_one_line(tmp_path, capsys, monkeypatch):
 
     # Port 9 on the loopback interface refuses the connection: a download that fails with no network at all.
     monkeypatch.setitem(idx.MIRRORS, "mnist", "http://127.0.0.1:9/")
-    err = one_line_error(["train", "--dataset", "mnist", "--download", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "r")], capsys)
+    err = one_line_error(["train", "--dataset", "mnist", "--download", "--data-dir", str(tmp_path / "data"), "--run-dir", str(tmp_path / "r")], capsys)
     assert "could not download http://127.0.0.1:9/train-images-idx3-ubyte.gz (" in err and "check the network" in err
     assert list((tmp_path / "data" / "mnist" / "raw").iterdir()) == [] and not (tmp_path / "r").exists()
 
 
 def test_out_naming_a_file_is_one_line(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
-    assert "is a file; pass --out a folder" in one_line_error(["train", "--out", str(tmp_path / "notes.txt")], capsys)
+    assert "is a file; pass --out or --run-dir a folder" in one_line_error(["train", "--run-dir", str(tmp_path / "notes.txt")], capsys)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -175,12 +175,12 @@ def test_truncated_checkpoint_and_failed_runs(tmp_path, capsys, monkeypatch):
     from interplay.validation import InterplayValueError
 
     out = tmp_path / "run"
-    assert main(["train", *TINY, "--out", str(out)]) == 0
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 0
     capsys.readouterr()
     whole = (out / "checkpoint.pt").read_bytes()
     (out / "checkpoint.pt").write_bytes(whole[: len(whole) // 2])
     err = one_line_error(["train", "--resume", str(out), "--epochs", "2"], capsys)
-    assert "checkpoint.pt cannot be read" in err and "Start the run again with --overwrite" in err
+    assert "checkpoint.pt cannot be read" in err and "Start the run again with --fresh" in err
     (out / "checkpoint.pt").write_bytes(whole)
 
     def fail(self, model=None):
@@ -188,16 +188,16 @@ def test_truncated_checkpoint_and_failed_runs(tmp_path, capsys, monkeypatch):
 
     failed = tmp_path / "failed"
     monkeypatch.setattr(Session, "evaluate", fail)
-    err = one_line_error(["train", *TINY, "--out", str(failed)], capsys)
+    err = one_line_error(["train", *TINY, "--run-dir", str(failed)], capsys)
     assert f"features contain NaN. The run folder {failed} keeps every finished epoch" in err
-    assert f"continue with interplay train --resume {failed}, or start again with --overwrite" in err
+    assert f"continue with interplay train --resume {failed}, or start again with --fresh" in err
     monkeypatch.undo()
     assert main(["train", "--resume", str(failed)]) == 0
     assert "test" in (failed / "metrics.csv").read_text()
 
 
 def test_estimated_information_metrics_warn_on_the_terminal(tmp_path, capsys):
-    assert main(["train", *TINY, "--width", "32", "--max-exact-size", "100", "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", *TINY, "--width", "32", "--max-exact-size", "100", "--run-dir", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     warning = [line for line in err.splitlines() if line.startswith("interplay: warning: ")]
     # 100 training samples fit the exact n×n path; the 359 test samples do not (block side 9·32 = 288 > 100).
@@ -206,7 +206,7 @@ def test_estimated_information_metrics_warn_on_the_terminal(tmp_path, capsys):
 
 
 def test_train_ends_with_final_metrics_beside_collapse_values(tmp_path, capsys):
-    assert main(["train", *TINY, "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", *TINY, "--run-dir", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["epoch", "1", "train", "test", "at", "collapse"]
     mir = next(line.split() for line in out if line.startswith("MIR "))

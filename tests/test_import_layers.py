@@ -16,6 +16,7 @@ ROOT = Path(interplay.__file__).parent
 FLOORS = [
     {"validation", "typed", "processes"},
     {"functional", "config", "data"},
+    {"runs"},
     {"metrics", "losses", "heads", "models", "vision_language"},
     {"probing", "prompt_learning"},
     {"integrations", "training"},

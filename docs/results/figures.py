@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from recompute import rows  # noqa: E402
 
 from interplay.functional.closed_form import nc_reference  # noqa: E402
-from interplay.report.experiment import title  # noqa: E402
+from interplay.report.labels import title  # noqa: E402
 
 SIGNED = {"silhouette"}  # every other drawn quantity is ≥ 0
 AT_MOST_ONE = {"accuracy", "mir", "hdr", "nc4", "embedding_fourier_share", "mir_centred", "hdr_centred"}

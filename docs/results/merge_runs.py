@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from interplay.experiments import REGISTRY
-from interplay.experiments.runs import Records
+from interplay.runs import Records
 
 
 def read(folder: Path) -> list[dict]:

@@ -18,6 +18,7 @@ import interplay
 from interplay.config import (
     DATA_DIR_ENV, Layer, TrainConfig, check_device, describe_field, load_config_file, parse_pairs, resolve_config,
 )
+from interplay.runs import RunError, add_run_flags, run_path, stored_config
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["main"]
@@ -38,8 +39,11 @@ def _help(text: str) -> str:
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`TrainConfig` field; values stay text until :func:`resolve_config` types them."""
+    """One flag per :class:`TrainConfig` field (``--tensorboard`` is a run flag, :func:`add_run_flags`);
+    values stay text until :func:`resolve_config` types them."""
     for f in dataclasses.fields(TrainConfig):
+        if f.name == "tensorboard":
+            continue
         kind, default, text = describe_field(TrainConfig, f.name)
         flag = "--" + f.name.replace("_", "-")
         if kind == "true or false":
@@ -69,26 +73,21 @@ def _experiment_parsers(commands, registry) -> None:
     experiment = commands.add_parser(
         "experiment", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="run one of the papers' analyses: " + ", ".join(registry),
-        description="Run an experiment into <out>/<name>/<config digest>/ (records.jsonl, measurements.csv, PNG figures, "
-        "report.html). Running the same config again resumes it: finished points are kept. "
-        "`interplay experiment NAME --help` lists the config keys of one experiment.",
+        description="Run an experiment into OUT/<name>/<config digest>/ (records.jsonl, measurements.csv, PNG figures, "
+        "report.html). Running the same config again resumes it: finished points are kept; a changed config gets its "
+        "own folder. `interplay experiment NAME --help` lists the config keys of one experiment.",
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quick", action="store_true", help="small settings that finish in about a minute")
     common.add_argument("--config", help="a .toml or .json file of config values (--set beats it)")
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one config value (repeatable); lists as [0, 1]")
-    common.add_argument("--out", default="runs", help="parent folder of the run folders (default: runs)")
-    common.add_argument("--run-dir", help="use this folder instead of <out>/<name>/<digest>")
     common.add_argument("--data-dir", help=f"folder of the data files (default: ${DATA_DIR_ENV})")
-    common.add_argument("--fresh", action="store_true", help="discard earlier records of this config")
-    common.add_argument("--tensorboard", action="store_true", help="also write every record as TensorBoard scalars into "
-                        "<run folder>/tensorboard (pip install 'interplay[tensorboard]')")
     names = experiment.add_subparsers(dest="name", required=True, metavar="NAME", parser_class=_Parser)
     for name, module in registry.items():
-        names.add_parser(
+        add_run_flags(names.add_parser(
             name, parents=[common], help=_summary(module), description=(module.__doc__ or "").strip().split("\n\n")[0],
             epilog=_keys_listing(module), formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        ), name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,15 +106,15 @@ def _parser() -> argparse.ArgumentParser:
         help="train a classifier and record loss, accuracy, MIR, HDR, entropies and NC1-NC4",
         description="Train a classifier and record, on training and test data, loss, accuracy, MIR, HDR, "
         "H(Z), H(W), MI and NC1-NC4, with their values at neural collapse. With no options it trains an "
-        "MLP on the embedded digits data set, offline. Writes config.json, metrics.csv, checkpoint.pt and "
-        "report/ (PNG figures and report.html) into the run folder. Settings are taken from, in rising "
-        "precedence: the defaults, the stored config of a resumed run, the --config file, the flags.",
+        "MLP on the embedded digits data set, offline. Writes config.json, records.jsonl, metrics.csv, "
+        "checkpoint.pt and report/ (PNG figures and report.html) into OUT/train/<config digest>/; the same command "
+        "again resumes that run from its last checkpoint, and a changed config gets its own folder. More epochs "
+        "make another config (the learning-rate schedule depends on them); to extend a run instead, pass "
+        "--resume RUN_DIR --epochs N. Settings are taken from, in rising precedence: the defaults, the stored config "
+        "of a resumed run, the --config file, the flags.",
     )
     train.add_argument("--config", help="a .toml or .json file of options, one key per option (flags beat it)")
-    train.add_argument("--out", help="run folder (default: runs/<dataset>-<model>-<config digest>)")
-    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR with its stored config; "
-                       "only --epochs (to extend it), --device, --data-dir, --download and --tensorboard may change")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing run in the run folder")
+    add_run_flags(train, "train")
     _add_config_flags(train)
     _experiment_parsers(commands, REGISTRY)
     report = commands.add_parser("report", help="rebuild the report of one run, or overlay several runs",
@@ -140,18 +139,24 @@ def _data_dir_layers(config_class: type, flag: str | None) -> list[Layer]:
     return [Layer("$" + DATA_DIR_ENV, {"data_dir": folder})] if folder else []
 
 
+def _stored_values(run_dir: str, command: str) -> dict:
+    """The config stored in the run folder ``run_dir``, to resume it; refused where there is none."""
+    stored = stored_config(run_dir)
+    if not stored:
+        raise InterplayValueError(f"cannot resume {run_dir}: it has no config.json, so no run of interplay {command} "
+                                  f"was started there; start one with --run-dir {run_dir}.")
+    return stored["config"]
+
+
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     layers = []
     if args.resume:
-        stored = Path(args.resume) / "config.json"
-        if not stored.is_file():
-            raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json, so no run of interplay train "
-                                      f"was started there; start one with --out {args.resume}.")
-        layers.append(Layer(str(stored), load_config_file(stored)))
+        layers.append(Layer(str(Path(args.resume) / "config.json"), _stored_values(args.resume, "train")))
     layers += _data_dir_layers(TrainConfig, None)
     if args.config:
         layers.append(Layer(args.config, load_config_file(args.config)))
     flags = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    flags |= {"tensorboard": "true"} if args.tensorboard else {}
     layers += [Layer("--" + k.replace("_", "-"), {k: v}, text=True) for k, v in flags.items()]
     return resolve_config(TrainConfig, layers)
 
@@ -166,19 +171,19 @@ def _tensorboard_sink():
 
 def _run_train(args: argparse.Namespace) -> int:
     from interplay.report import build_report, final_table
-    from interplay.training.loop import RunError, train
+    from interplay.training.loop import train
 
     config = _train_config(args)
-    run_dir = Path(args.resume or args.out or Path("runs") / f"{config.dataset}-{config.model}-{config.digest()}")
+    run_dir = run_path("train", config, out=args.out, run_dir=args.run_dir, resume=args.resume)
     try:
-        train(config, run_dir, resume=bool(args.resume), overwrite=args.overwrite, warn=_warn,
+        train(config, out=args.out, run_dir=args.run_dir, resume=args.resume, fresh=args.fresh, warn=_warn,
               sink=_tensorboard_sink() if config.tensorboard else None)
     except (InterplayValueError, InterplayTypeError) as error:
         if isinstance(error, RunError) or not (run_dir / "config.json").is_file():
             raise
         # The run failed after its folder was written: say how to go on rather than leave a dead end.
         raise type(error)(f"{str(error).rstrip('.')}. The run folder {run_dir} keeps every finished epoch: fix the cause and "
-                          f"continue with interplay train --resume {run_dir}, or start again with --overwrite.") from error
+                          f"continue with interplay train --resume {run_dir}, or start again with --fresh.") from error
     except KeyboardInterrupt:
         print(f"\ninterplay: interrupted; every finished epoch is saved. Continue with: interplay train --resume {run_dir}", file=sys.stderr)
         return INTERRUPTED
@@ -193,6 +198,8 @@ def _run_experiment(args: argparse.Namespace) -> int:
 
     config_class = REGISTRY[args.name].Config
     layers = _data_dir_layers(config_class, None)
+    if args.resume:
+        layers.append(Layer(str(Path(args.resume) / "config.json"), _stored_values(args.resume, f"experiment {args.name}")))
     if args.config:
         layers.append(Layer(args.config, load_config_file(args.config)))
     layers.append(Layer("--set", parse_pairs(args.set), text=True))
@@ -200,10 +207,12 @@ def _run_experiment(args: argparse.Namespace) -> int:
     config = experiment_config(args.name, quick=args.quick, layers=layers)
     check_device(getattr(config, "device", "cpu"))
     try:
-        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, fresh=args.fresh, log=_log,
-                              tensorboard=args.tensorboard)
+        page = run_experiment(args.name, config, out=args.out, run_dir=args.run_dir, resume=args.resume, fresh=args.fresh,
+                              log=_log, tensorboard=bool(args.tensorboard))
     except KeyboardInterrupt:
-        print("\ninterplay: interrupted; finished points are saved. Run the same command again to resume.", file=sys.stderr)
+        folder = run_path(args.name, config, out=args.out, run_dir=args.run_dir, resume=args.resume)
+        print(f"\ninterplay: interrupted; finished points are saved. Continue with: interplay experiment {args.name} "
+              f"--resume {folder}", file=sys.stderr)
         return INTERRUPTED
     print(f"report: {page}")
     return 0
@@ -249,11 +258,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _folder_flag(args: argparse.Namespace) -> str:
     """The option naming the folder a command writes, for the advice of an error."""
-    if args.command == "train":
-        return "--resume" if args.resume else "--out"
-    if args.command == "experiment" and args.run_dir:
-        return "--run-dir"
-    return "--out"
+    if getattr(args, "resume", None):
+        return "--resume"
+    return "--run-dir" if getattr(args, "run_dir", None) else "--out"
 
 
 def _os_error(error: OSError, flag: str) -> str:

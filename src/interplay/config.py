@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,7 +23,7 @@ from interplay.typed import checked, describe_field
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = [
-    "DATA_DIR_ENV", "DIGEST_EXCLUDED", "RESUME_MAY_CHANGE", "Layer", "TrainConfig", "check_device", "check_fields", "coerce",
+    "DATA_DIR_ENV", "DIGEST_EXCLUDED", "RESUME_MAY_CHANGE", "Layer", "Settings", "TrainConfig", "check_device", "check_fields", "coerce",
     "config_digest", "describe_field", "load_config_file", "parse_pairs", "resolve_config", "resume_conflicts", "setting",
     "train_setting",
 ]
@@ -68,8 +69,42 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class Settings:
+    """Base of every config: each field is checked on construction (:func:`check_fields`), then
+    :meth:`check` applies the rules that join several fields; :meth:`digest` names the run folder.
+
+    ``FORMERLY`` maps a renamed field to its earlier name: files that use the earlier name still
+    load, and the digest hashes the earlier name, so run folders written before the rename resume.
+
+    Example:
+        >>> @dataclass(frozen=True)
+        ... class Example(Settings):
+        ...     epochs: int = setting(3, "training epochs", minimum=1)
+        >>> Example(epochs=0)
+        Traceback (most recent call last):
+        ...
+        interplay.validation.InterplayValueError: epochs must be an integer >= 1; got 0.
+    """
+
+    FORMERLY = {}
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        self.check()
+
+    def check(self) -> None:
+        """Rules across fields, raising :class:`~interplay.validation.InterplayValueError`; none by default."""
+
+    def digest(self) -> str:
+        """Short hash of the fields that change results, naming run folders (:func:`config_digest`)."""
+        return config_digest(self)
+
+
+@dataclass(frozen=True)
+class TrainConfig(Settings):
     """Everything that determines a training run; ``interplay train --help`` lists each field."""
+
+    FORMERLY = {"record_every": "metrics_every"}
 
     dataset: str = setting("digits", "data set; digits is embedded and needs no files", choices=DATASETS)
     data_dir: str | None = setting(None, "folder with the data files (the command line's default: $" + DATA_DIR_ENV + ")")
@@ -93,8 +128,8 @@ class TrainConfig:
     seed: int = setting(0, "seed of initialisation, data order, evaluation subset and estimator", minimum=0)
     device: str = setting("auto", "cpu, cuda, cuda:N, or auto (CUDA when present, with bfloat16 autocast)",
                           pattern=DEVICE_PATTERN, expects="auto, cpu, cuda or cuda:N")
-    metrics_every: int = setting(0, "record the metrics every this many epochs, and at epoch 0 and the last; "
-                                    "0 = auto (about 10 records per run)", minimum=0)
+    record_every: int = setting(0, "record the metrics every this many epochs, and at epoch 0 and the last; "
+                                   "0 = auto (about 10 records per run)", minimum=0)
     train_eval_samples: int = setting(5000, "training samples evaluated per record (a fixed seeded subset holding "
                                             "every class); 0 = all", minimum=0)
     eval_batch_size: int = setting(1000, "batch size of metric evaluation", minimum=1)
@@ -107,17 +142,10 @@ class TrainConfig:
     tensorboard: bool = setting(False, "also write the records as TensorBoard scalars into RUN_DIR/tensorboard "
                                        "(pip install 'interplay[tensorboard]')")
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
     @property
-    def record_every(self) -> int:
-        """Epochs between records: ``metrics_every``, or about a tenth of the run when it is 0."""
-        return self.metrics_every or max(1, round(self.epochs / 10))
-
-    def digest(self) -> str:
-        """Short hash of the fields that change results, naming run folders (:func:`config_digest`)."""
-        return config_digest(self)
+    def record_interval(self) -> int:
+        """Epochs between records: ``record_every``, or about a tenth of the run when it is 0."""
+        return self.record_every or max(1, round(self.epochs / 10))
 
 
 def train_setting(name: str, default: Any = dataclasses.MISSING, help: str | None = None) -> Any:
@@ -159,9 +187,11 @@ def coerce(cls: type, values: dict[str, Any], source: str, *, text: bool = False
     if not isinstance(values, dict):
         raise InterplayTypeError(f"{source} must hold a table of key = value settings; got a {type(values).__name__}.")
     names = cls.__dataclass_fields__
+    renamed = {old: new for new, old in getattr(cls, "FORMERLY", {}).items()}
     typed = {}
     for key, value in values.items():
         name = key.replace("-", "_")
+        name = renamed.get(name, name)
         if name not in names:
             raise InterplayValueError(f"unknown config key {key!r} (from {source}); valid keys: {', '.join(sorted(names))}.")
         typed[name] = checked(cls, name, value, source, text)
@@ -229,22 +259,24 @@ def config_digest(config: Any) -> str:
         >>> config_digest(TrainConfig()) == config_digest(TrainConfig(device="cpu", data_dir="elsewhere"))
         True
     """
-    identity = {k: v for k, v in dataclasses.asdict(config).items() if k not in DIGEST_EXCLUDED}
+    formerly = getattr(config, "FORMERLY", {})
+    identity = {formerly.get(k, k): v for k, v in dataclasses.asdict(config).items() if k not in DIGEST_EXCLUDED}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def resume_conflicts(stored: Any, requested: Any) -> list[str]:
-    """The fields that differ between a stored config and the one asked for on resume, beyond
-    :data:`RESUME_MAY_CHANGE`, each as ``"name: stored -> requested"``.
+def resume_conflicts(stored: Any, requested: Any, may_change: Iterable[str] = ()) -> list[str]:
+    """The fields that differ between a stored config and the one asked for, beyond
+    :data:`DIGEST_EXCLUDED` and ``may_change``, each as ``"name: stored -> requested"``.
 
     Example:
-        >>> resume_conflicts(TrainConfig(), TrainConfig(epochs=40, lr=0.1))
+        >>> resume_conflicts(TrainConfig(), TrainConfig(epochs=40, lr=0.1), may_change={"epochs"})
         ['lr: 0.05 -> 0.1']
     """
+    free = DIGEST_EXCLUDED | set(may_change)
     return [
         f"{f.name}: {getattr(stored, f.name)!r} -> {getattr(requested, f.name)!r}"
         for f in dataclasses.fields(stored)
-        if f.name not in RESUME_MAY_CHANGE and getattr(stored, f.name) != getattr(requested, f.name)
+        if f.name not in free and getattr(stored, f.name) != getattr(requested, f.name)
     ]
 
 

@@ -35,14 +35,14 @@ def read_only(tmp_path, monkeypatch):
 
 
 def test_train_into_a_read_only_folder(read_only, capsys):
-    err = one_line_error(["train", *TINY, "--out", str(read_only / "run")], capsys)
-    assert str(read_only / "run") in err and "pass --out a folder you can write to" in err
+    err = one_line_error(["train", *TINY, "--run-dir", str(read_only / "run")], capsys)
+    assert str(read_only / "run") in err and "pass --run-dir a folder you can write to" in err
 
 
 def test_train_below_a_file(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
-    err = one_line_error(["train", *TINY, "--out", str(tmp_path / "notes.txt" / "run")], capsys)
-    assert str(tmp_path / "notes.txt") in err and "is a file" in err and "--out" in err
+    err = one_line_error(["train", *TINY, "--run-dir", str(tmp_path / "notes.txt" / "run")], capsys)
+    assert str(tmp_path / "notes.txt") in err and "is a file" in err and "--run-dir" in err
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -60,7 +60,7 @@ def test_experiment_into_a_read_only_folder_or_a_file(read_only, tmp_path, capsy
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "run"
-    assert main(["train", *TINY, "--out", str(out)]) == 0
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 0
     return out
 
 

@@ -14,7 +14,7 @@ from interplay.experiments.clustering import class_correlations, correlations
 from interplay.functional.clusters import class_clustering, gaussian_mixture
 from interplay.experiments.lmc import barriers
 from interplay.experiments.loss_supervised import detectable_difference, differences, parse_setting
-from interplay.report.experiment import title
+from interplay.report.labels import title
 
 
 def test_barriers_of_a_known_bump():
@@ -99,10 +99,10 @@ def test_detectable_difference_tends_to_the_normal_formula_and_differences_use_w
 
 
 @pytest.mark.parametrize("column, expected", [
-    ("mir", "MIR (matrix mutual information ratio)"),
-    ("test_hdr", "test: HDR (matrix entropy difference ratio)"),
-    ("train_h_w", "train: H(W), heads (nats)"),
-    ("train_mir_centred", "train: MIR (matrix mutual information ratio), centred"),
+    ("mir", "MIR, matrix mutual information ratio"),
+    ("test_hdr", "test: HDR, matrix entropy difference ratio"),
+    ("train_h_w", "train: H(W), entropy of the heads paired with them (nats)"),
+    ("train_mir_centred", "train: MIR, matrix mutual information ratio, centred"),
     ("train_mir_class", "train: MIR, class pairing"),
     ("excluded_loss", "excluded loss"),
     ("unknown_column", "unknown column"),

@@ -7,7 +7,8 @@ import pytest
 from interplay.experiments import experiment_config, run_experiment
 from interplay.experiments.cma import chosen_lambdas, coop_epochs
 from interplay.experiments.cma_setup import DIGIT_NAMES, few_shot_classes
-from interplay.experiments.runs import Records, load_splits
+from interplay.experiments.runs import load_splits
+from interplay.runs import Records
 from tests.fakes import write_eurosat_like, write_tiny_clip
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from interplay.cli import main
 from interplay.experiments import REGISTRY, experiment_config, run_experiment
-from interplay.experiments.runs import Records
+from interplay.runs import Records
 
 TINY = {
     "dynamics": {"epochs": 2, "seeds": (0, 1)},
@@ -20,11 +20,11 @@ TINY = {
     "lmc": {"epochs": 2, "spawn_iterations": (0, 3), "spawn_epochs": (1,), "points": 3, "seeds": (0,)},
     "grokking": {
         "p": 11, "models": ("transformer", "mlp"), "steps": (40, 60), "lrs": (1e-3, 3e-3), "train_fractions": (0.3, 0.5),
-        "eval_every": 20, "information_samples": 40,
+        "record_every": 20, "information_samples": 40,
     },
     "clustering": {"epochs": 2, "samples": 150, "seeds": (0, 1)},
     "loss-supervised": {"epochs": 2, "seeds": (0,)},
-    "semi-supervised": {"steps": 20, "eval_every": 10, "label_counts": (20,), "seeds": (0,)},
+    "semi-supervised": {"steps": 20, "record_every": 10, "label_counts": (20,), "seeds": (0,)},
     "cma": {"shots": (1, 2), "steps": 5, "seeds": (0,), "test_samples": 200, "pretrain_epochs": 1, "epoch_scale": 0.04},
     "collapse": {"epochs": 2, "record_every": 1, "per_class": 20, "shuffled_loss": "mse"},
     "linguistic-collapse": {"max_tokens": 300, "min_counts": (1, 5)},
@@ -82,7 +82,7 @@ def test_resume_redoes_only_the_unfinished_unit(tmp_path):
 
 
 def test_command_line_reports_progress_per_unit(tmp_path, capsys):
-    settings = ["p=11", "steps=[40]", "eval_every=20", "information_samples=30", "seeds=[0,1]"]
+    settings = ["p=11", "steps=[40]", "record_every=20", "information_samples=30", "seeds=[0,1]"]
     argv = ["experiment", "grokking", "--quick", *(x for s in settings for x in ("--set", s)), "--out", str(tmp_path)]
     assert main(argv) == 0
     out, err = capsys.readouterr()

@@ -12,7 +12,7 @@ from scipy import stats
 
 from interplay.cli import main
 from interplay.experiments import experiment_config, lmc
-from interplay.experiments.runs import Records
+from interplay.runs import Records
 from interplay.training.session import Session
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from interplay.experiments import experiment_config, run_experiment
 from interplay.experiments.pruning import apply_masks, magnitude_masks, prunable
-from interplay.experiments.runs import Records
+from interplay.runs import Records
 from interplay.models import build_model
 from interplay.training.checkpoint import load_checkpoint
 

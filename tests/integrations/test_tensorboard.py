@@ -9,10 +9,10 @@ import pytest
 
 from interplay.cli import main
 from interplay.integrations.tensorboard import TensorBoardWriter
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from interplay.validation import InterplayValueError
 
-QUICK = ["--epochs", "2", "--train-eval-samples", "200", "--width", "16", "--metrics-every", "1"]
+QUICK = ["--epochs", "2", "--train-eval-samples", "200", "--width", "16", "--record-every", "1"]
 
 
 def read_scalars(log_dir) -> dict[tuple[str, int], float]:
@@ -26,7 +26,7 @@ def read_scalars(log_dir) -> dict[tuple[str, int], float]:
 def test_scalars_equal_the_csv_rows(tmp_path, capsys):
     pytest.importorskip("tensorboard")
     out = tmp_path / "run"
-    assert main(["train", *QUICK, "--tensorboard", "--out", str(out)]) == 0
+    assert main(["train", *QUICK, "--tensorboard", "--run-dir", str(out)]) == 0
     scalars = read_scalars(out / "tensorboard")
     rows = read_rows(out / "metrics.csv")
     assert len(rows) == 6
@@ -47,7 +47,7 @@ def test_missing_tensorboard_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
     with pytest.raises(InterplayValueError, match="needs the tensorboard package"):
         TensorBoardWriter(tmp_path)
-    assert main(["train", *QUICK, "--tensorboard", "--out", str(tmp_path / "run")]) == 2
+    assert main(["train", *QUICK, "--tensorboard", "--run-dir", str(tmp_path / "run")]) == 2
     assert "interplay: error: --tensorboard needs the tensorboard package" in capsys.readouterr().err
 
 

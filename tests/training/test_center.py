@@ -9,7 +9,7 @@ import torch
 from interplay.cli import main
 from interplay.config import TrainConfig
 from interplay.training.checkpoint import load_checkpoint
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from interplay.training.session import Session
 from reference import entropies
 
@@ -32,7 +32,7 @@ def head_inputs(model, images) -> np.ndarray:
 def test_test_split_is_centred_by_the_training_mean(tmp_path, capsys):
     out = tmp_path / "run"
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in SETTINGS.items()]
-    assert main(["train", *flags, "--center", "--out", str(out)]) == 0
+    assert main(["train", *flags, "--center", "--run-dir", str(out)]) == 0
     final = {r["split"]: r for r in read_rows(out / "metrics.csv") if r["epoch"] == 1}
 
     session = Session.create(TrainConfig(**SETTINGS))

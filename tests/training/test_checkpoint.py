@@ -5,8 +5,9 @@ import signal
 import pytest
 import torch
 
-from interplay.training.checkpoint import interrupts_deferred, load_checkpoint, save_atomic
-from interplay.training.records import MetricsLog, read_rows
+from interplay import runs
+from interplay.runs import Records, interrupts_deferred
+from interplay.training.checkpoint import load_checkpoint, save_atomic
 
 # These tests send SIGINT to the test process itself: only safe where it raises KeyboardInterrupt.
 pytestmark = pytest.mark.skipif(
@@ -54,23 +55,22 @@ def test_deferral_leaves_custom_handlers_alone():
         signal.signal(signal.SIGINT, previous)
 
 
-def test_metrics_row_written_whole_when_interrupted(tmp_path):
-    log = MetricsLog(tmp_path / "m.csv")
-    log.append({"epoch": 0, "note": "first"})
+def test_a_record_is_written_whole_when_interrupted(tmp_path, monkeypatch):
+    records = Records(tmp_path / "records.jsonl")
+    records.append("epoch=0", note="first")
+    dumps = runs.json.dumps
+
+    def interrupted(value):  # Ctrl-C arrives while the line is being written
+        os.kill(os.getpid(), signal.SIGINT)
+        return dumps(value)
+
+    monkeypatch.setattr(runs.json, "dumps", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        log.append({"epoch": 1, "note": _Interrupting("second")})
-    assert read_rows(log.path) == [{"epoch": 0, "note": "first"}, {"epoch": 1, "note": "second"}]
+        records.append("epoch=1", note="second")
+    monkeypatch.undo()
+    assert records.rows() == [{"unit": "epoch=0", "note": "first"}, {"unit": "epoch=1", "note": "second"}]
 
 
 class _Unpicklable:
     def __reduce__(self):
         raise ValueError("unpicklable")
-
-
-class _Interrupting:
-    def __init__(self, text):
-        self.text = text
-
-    def __str__(self):
-        os.kill(os.getpid(), signal.SIGINT)
-        return self.text

@@ -24,7 +24,7 @@ class _Planted:
 
 def test_a_planted_checkpoint_is_refused_without_running_its_code(tmp_path, capsys):
     out, marker = tmp_path / "run", tmp_path / "ran"
-    assert main(["train", *TINY, "--out", str(out)]) == 0
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 0
     capsys.readouterr()
     state = load_checkpoint(out / "checkpoint.pt")
     torch.save(state | {"extra": _Planted(marker)}, out / "checkpoint.pt")
@@ -32,7 +32,7 @@ def test_a_planted_checkpoint_is_refused_without_running_its_code(tmp_path, caps
     err = capsys.readouterr().err
     assert not marker.exists()
     assert err.startswith("interplay: error: checkpoint ") and err.count("\n") == 1 and "Traceback" not in err, err
-    assert "refers to io.open" in err and "Start the run again with --overwrite." in err and "keeps every finished epoch" not in err
+    assert "refers to io.open" in err and "Start the run again with --fresh." in err and "keeps every finished epoch" not in err
 
 
 def test_checkpoints_of_every_optimizer_load_safely(tmp_path):

@@ -9,17 +9,17 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from interplay.cli import main
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from ports import free_port
 
-CONFIG = ["--epochs", "2", "--train-eval-samples", "400", "--width", "32", "--metrics-every", "1", "--batch-size", "64", "--device", "cpu"]
+CONFIG = ["--epochs", "2", "--train-eval-samples", "400", "--width", "32", "--record-every", "1", "--batch-size", "64", "--device", "cpu"]
 COMPARED = ("loss", "accuracy", "n", "h_z", "h_w", "h_joint", "mir", "hdr", "nc1", "nc2_etf_distance", "nc3", "nc4")
 
 
 def worker(rank: int, world: int, port: int, out: str) -> None:
     os.environ |= {"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
     try:
-        code = main(["train", *CONFIG, "--out", out])
+        code = main(["train", *CONFIG, "--run-dir", out])
     finally:
         dist.destroy_process_group()
     if code != 0:
@@ -30,7 +30,7 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
 def test_two_processes_record_the_same_metrics_as_one(tmp_path):
     two = tmp_path / "two"
     mp.spawn(worker, args=(2, free_port(), str(two)), nprocs=2, join=True)
-    assert main(["train", *CONFIG, "--out", str(tmp_path / "one")]) == 0
+    assert main(["train", *CONFIG, "--run-dir", str(tmp_path / "one")]) == 0
     rows_two, rows_one = read_rows(two / "metrics.csv"), read_rows(tmp_path / "one" / "metrics.csv")
     assert len(rows_two) == len(rows_one) == 6
     for a, b in zip(rows_two, rows_one):

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from interplay.cli import main
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from interplay.training.session import Session
 
 # digits: 1438 training and 359 test images, 10 classes; --width 32 gives 32-dimensional features.
@@ -44,7 +44,7 @@ def no_training(monkeypatch):
 ])
 def test_exact_method_that_cannot_fit_is_refused_up_front(flags, split, n, tmp_path, capsys, no_training):
     out = tmp_path / "run"
-    err = error_line(["train", *RUN, "--method", "exact", *flags, "--out", str(out)], capsys)
+    err = error_line(["train", *RUN, "--method", "exact", *flags, "--run-dir", str(out)], capsys)
     side, limit = sample_side(n), int(flags[1])
     assert side > limit
     assert f"the {split} split" in err and f"{n} samples" in err and f"side {side} " in err and f"max_exact_size={limit}" in err
@@ -53,13 +53,13 @@ def test_exact_method_that_cannot_fit_is_refused_up_front(flags, split, n, tmp_p
 
 
 def test_class_pairing_beyond_the_exact_size_is_refused_up_front(tmp_path, capsys, no_training):
-    err = error_line(["train", *RUN, "--pairing", "class", "--max-exact-size", "9", "--out", str(tmp_path / "r")], capsys)
+    err = error_line(["train", *RUN, "--pairing", "class", "--max-exact-size", "9", "--run-dir", str(tmp_path / "r")], capsys)
     assert f"side {CLASSES} " in err and "--max-exact-size 10" in err and not (tmp_path / "r").exists()
 
 
 @pytest.mark.slow
 def test_exact_method_that_fits_records_exact_values(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", *RUN, "--method", "exact", "--max-exact-size", str(sample_side(TEST)), "--out", str(out)]) == 0
+    assert main(["train", *RUN, "--method", "exact", "--max-exact-size", str(sample_side(TEST)), "--run-dir", str(out)]) == 0
     rows = read_rows(out / "metrics.csv")
     assert {r["estimate"] for r in rows} == {"exact"} and all(math.isfinite(r["mir"]) for r in rows)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from interplay.cli import main
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from interplay.training.session import Session
 
-TINY = ["--epochs", "2", "--train-eval-samples", "100", "--width", "8", "--metrics-every", "1"]
+TINY = ["--epochs", "2", "--train-eval-samples", "100", "--width", "8", "--record-every", "1"]
 
 
 def interrupt_epoch(monkeypatch, stop_at: int) -> None:
@@ -27,7 +29,7 @@ def interrupt_epoch(monkeypatch, stop_at: int) -> None:
 def test_resume_writes_each_epoch_once(stop_at, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     interrupt_epoch(monkeypatch, stop_at)
-    assert main(["train", *TINY, "--out", str(out)]) == 130
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 130
     assert (out / "checkpoint.pt").exists() == (stop_at > 1)
     monkeypatch.undo()
     assert main(["train", "--resume", str(out)]) == 0
@@ -38,7 +40,7 @@ def test_resume_writes_each_epoch_once(stop_at, tmp_path, monkeypatch, capsys):
 def test_a_row_cut_short_by_a_crash_is_rewritten_on_resume(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     interrupt_epoch(monkeypatch, 2)
-    assert main(["train", *TINY, "--out", str(out)]) == 130
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 130
     monkeypatch.undo()
     # A process killed while appending leaves part of a row of the epoch after the checkpoint.
     with (out / "metrics.csv").open("a") as f:
@@ -49,21 +51,31 @@ def test_a_row_cut_short_by_a_crash_is_rewritten_on_resume(tmp_path, monkeypatch
     assert all(r["mir"] is not None for r in rows)
 
 
-def test_a_header_cut_short_is_written_afresh(tmp_path):
-    from interplay.training.records import MetricsLog
+def test_a_run_folder_from_before_the_records_file_resumes(tmp_path, capsys):
+    # Folders written before records.jsonl held metrics.csv alone, with a "method" column where
+    # "path" is now, and config.json without the command and with "metrics_every".
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--epochs", "1", "--run-dir", str(out)]) == 0
+    (out / "records.jsonl").unlink()
+    table = (out / "metrics.csv").read_text().splitlines()
+    table[0] = table[0].replace(",path,", ",method,")
+    (out / "metrics.csv").write_text("\n".join(table) + "\n")
+    stored = json.loads((out / "config.json").read_text())
+    del stored["command"]
+    stored["config"]["metrics_every"] = stored["config"].pop("record_every")
+    (out / "config.json").write_text(json.dumps(stored))
+    assert main(["train", "--resume", str(out), "--epochs", "2"]) == 0
+    rows = read_rows(out / "metrics.csv")
+    assert [(r["epoch"], r["split"]) for r in rows] == [(e, s) for e in range(3) for s in ("train", "test")]
+    assert all(r["path"] for r in rows) and "method" not in rows[0]
+    assert main(["report", str(out)]) == 0
 
-    log = MetricsLog(tmp_path / "metrics.csv")
-    log.path.write_text("epoch,split,accu")
-    log.truncate_after(-1)
-    log.append({"epoch": 0, "split": "train", "accuracy": 0.5})
-    assert read_rows(log.path) == [{"epoch": 0, "split": "train", "accuracy": 0.5}]
 
-
-def test_a_run_folder_from_before_the_path_column_keeps_its_header(tmp_path):
-    # Folders written when the column was called "method" stay readable and resumable.
-    from interplay.training.records import MetricsLog, read_rows
-
-    path = tmp_path / "metrics.csv"
-    path.write_text("epoch,split,method,mir\n0,test,gram,0.5\n")
-    MetricsLog(path).append({"epoch": 1, "split": "test", "path": "class-blocks", "mir": 0.6})
-    assert [row["method"] for row in read_rows(path)] == ["gram", "class-blocks"]
+def test_a_records_line_cut_short_by_a_crash_is_redone(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 0
+    whole = read_rows(out / "metrics.csv")
+    with (out / "records.jsonl").open("a") as f:
+        f.write('{"unit": "epoch=3", "epoch": 3, "spl')
+    assert main(["train", *TINY, "--run-dir", str(out)]) == 0
+    assert read_rows(out / "metrics.csv") == whole

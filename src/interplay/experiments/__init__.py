@@ -2,8 +2,8 @@
 
 Each module holds ``NAME``, a frozen ``Config`` (CPU-friendly defaults), ``QUICK`` (overrides that
 finish in about a minute), ``run(config, records, run_dir)`` and ``report(run_dir, records)``.
-What they share (the config base, run folders, resumable records) lives beside them in
-:mod:`interplay.experiments.runs`.
+They write into run folders with resumable records (:mod:`interplay.runs`, as every command does);
+the config base of those that train lives in :mod:`interplay.experiments.runs`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from interplay.experiments import (
     clustering, cma, collapse, dynamics, grokking, label_smoothing, linguistic_collapse, lmc, loss_supervised, pruning, semi_supervised,
 )
 from interplay.config import Layer, resolve_config
-from interplay.experiments.runs import Records, prepare_run_dir
+from interplay.runs import RECORDS_NAME, Records, open_run
 from interplay.validation import InterplayValueError
 
 __all__ = ["REGISTRY", "run_experiment", "experiment_config"]
@@ -40,24 +40,25 @@ def experiment_config(name: str, *, quick: bool = False, values: dict[str, Any] 
 
 
 def run_experiment(
-    name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, fresh: bool = False,
-    log: Callable[[str], None] | None = None, tensorboard: bool = False,
+    name: str, config, *, out: str | Path = "runs", run_dir: str | Path | None = None, resume: str | Path | None = None,
+    fresh: bool = False, log: Callable[[str], None] | None = None, tensorboard: bool = False,
 ) -> Path:
     """Run (or resume) an experiment and write its report; returns the report page.
 
-    ``log``, when given, receives one line when the run starts and one per finished unit (a seed,
+    The run folder follows :func:`interplay.runs.open_run`: ``<out>/<name>/<digest>``, ``run_dir``
+    or ``resume``; a folder of another config is refused. ``log``, when given, receives one line when the run starts and one per finished unit (a seed,
     a grid point), with the time since the start. ``tensorboard`` also writes every record as
     TensorBoard scalars into ``<run folder>/tensorboard`` as it is produced.
     """
     board = _board() if tensorboard else None
-    path = prepare_run_dir(name, config, out, run_dir, fresh)
+    path = open_run(name, config, out=out, run_dir=run_dir, resume=resume, fresh=fresh)
     started = time.monotonic()
 
     def announce(unit: str) -> None:
         log(f"{name}: {unit} finished ({time.monotonic() - started:.0f} s)")
 
-    records = Records(path / "records.jsonl", on_finish=None if log is None else announce,
-                      on_append=None if board is None else board(path / "tensorboard").append_record)
+    records = Records(path / RECORDS_NAME, on_finish=None if log is None else announce,
+                      sinks=[] if board is None else [board(path / "tensorboard").append_record])
     if log is not None:
         done = len(records.finished)
         resumed = f", resuming with {done} unit{'s' * (done != 1)} already finished" if done else ""

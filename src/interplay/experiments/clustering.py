@@ -35,8 +35,9 @@ from interplay.functional import matrix_entropy
 from interplay.functional.clusters import class_clustering, gaussian_mixture
 from interplay.report.plots import FONT, save_figure
 from interplay.probing import tap_features
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.experiments.runs import ExperimentConfig, Records
+from interplay.report.experiment import band_figure, summary_table, write_page
+from interplay.experiments.runs import ExperimentConfig
+from interplay.runs import Records, write_csv
 from interplay.training.session import Session
 
 NAME = "clustering"
@@ -91,17 +92,13 @@ def synthetic(records: Records, seed: int = 0) -> None:
 def run(config: Config, records: Records, run_dir: Path) -> None:
     if "synthetic" not in records.finished:
         synthetic(records)
-    for seed in config.seeds:
-        unit = f"seed={seed}"
-        if unit in records.finished:
-            continue
+    for unit, seed in records.todo(config.seeds, lambda seed: f"seed={seed}"):
         session = Session.create(config.train_config(seed))
         chosen = torch.randperm(len(session.test_set.labels), generator=torch.Generator().manual_seed(seed))[: config.samples]
         _measure(session, chosen, records, unit, seed=seed, epoch=0)
         for epoch in range(1, config.epochs + 1):
             session.train_epoch(epoch)
             _measure(session, chosen, records, unit, seed=seed, epoch=epoch)
-        records.finish(unit)
 
 
 def _correlation(x: list[float], y: list[float]) -> tuple[float, float]:

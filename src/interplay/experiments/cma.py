@@ -33,13 +33,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from interplay.config import check_fields, setting, train_setting
+from interplay.config import Settings, setting, train_setting
 from interplay.experiments.cma_setup import few_shot_classes, pretrained
-from interplay.experiments.runs import Records, config_digest, load_splits
+from interplay.experiments.runs import load_splits
+from interplay.runs import Records, write_csv
 from interplay.functional import interplay_metrics
 from interplay.losses import CrossModalAlignmentLoss
 from interplay.prompt_learning import PromptLearner
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
+from interplay.report.experiment import band_figure, summary_table, write_page
 from interplay.processes import Context, resolve_device
 from interplay.training.fixmatch import balanced_labelled
 from interplay.validation import InterplayValueError
@@ -49,7 +50,7 @@ NAME = "cma"
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Settings):
     dataset: str = train_setting("dataset", "fashion-mnist", "few-shot data set")
     base_classes: tuple[int, ...] = setting((0, 1, 2, 3, 4), "classes of dataset the image encoder is pretrained on; "
                                             "few-shot uses the others ([] = all classes)", minimum=0, may_be_empty=True)
@@ -74,16 +75,12 @@ class Config:
     device: str = train_setting("device")
     data_dir: str | None = train_setting("data_dir")
 
-    def __post_init__(self) -> None:
-        check_fields(self)
+    def check(self) -> None:
         if "{}" not in self.template:
             raise InterplayValueError(f"template must contain '{{}}' where the class name goes; got {self.template!r}.")
         if self.pretrain_dataset and self.pretrain_dataset == self.dataset:
             raise InterplayValueError(f"pretrain_dataset {self.pretrain_dataset!r} is the few-shot data set, so its new classes "
                                       "would not be new; pretrain on part of it with base_classes instead.")
-
-    def digest(self) -> str:
-        return config_digest(self)
 
 
 QUICK = {"dataset": "digits", "pretrain_dataset": "", "pretrain_epochs": 20, "shots": (1, 4), "lambdas": (0.0, 0.5),
@@ -187,10 +184,7 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
             drawn = balanced_labelled(train.labels, (k + held) * train.num_classes, train.num_classes, seed)
             per_class = drawn.view(train.num_classes, k + held)  # balanced_labelled lists each class's draw in turn
             chosen, validation = per_class[:, :k].flatten(), per_class[:, k:].flatten()
-            for lam in config.lambdas:
-                unit = f"shots={k},lambda={lam},seed={seed}"
-                if unit in records.finished:
-                    continue
+            for unit, lam in records.todo(config.lambdas, lambda lam: f"shots={k},lambda={lam},seed={seed}"):
                 if config.tune == "prompt":
                     text = _tune_prompt(config, base, learner, train_features[chosen], train.labels[chosen], k, lam, seed, device)
                     tested, validated = test_features, train_features[validation]
@@ -201,7 +195,6 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
                 scores = _scores(tested, test_labels, text, base.logit_scale)
                 hits = cosine_logits(validated, text, base.logit_scale).argmax(1) == train.labels[validation]
                 records.append(unit, shots=k, setting=f"λ={lam}", lam=lam, seed=seed, validation_accuracy=float(hits.double().mean()), **scores)
-                records.finish(unit)
 
 
 def chosen_lambdas(rows: list[dict]) -> list[dict]:

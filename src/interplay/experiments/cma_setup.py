@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from interplay.data import ImageDataset
-from interplay.experiments.runs import Records, load_splits
+from interplay.experiments.runs import load_splits
+from interplay.runs import Records
 from interplay.models import build_model
 from interplay.training.checkpoint import load_checkpoint, save_atomic
 from interplay.validation import InterplayValueError

@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from interplay.config import check_fields, setting, train_setting
+from interplay.config import Settings, setting, train_setting
 from interplay.data import balanced_subset
 from interplay.functional import interplay_metrics, nc_reference, neural_collapse
 from interplay.functional.closed_form import mean_cosine, reference_at_cosine
@@ -48,8 +48,9 @@ from interplay.functional.interplay import InterplayResult
 from interplay.functional.calibration import calibration_curve
 from interplay.models import build_model
 from interplay.report.collapse import calibration_figure, reading_figure, versus_nc1_figure
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.experiments.runs import Records, config_digest, load_splits
+from interplay.report.experiment import band_figure, summary_table, write_page
+from interplay.experiments.runs import load_splits
+from interplay.runs import Records, write_csv
 from interplay.processes import Context, resolve_device
 from interplay.validation import InterplayValueError
 
@@ -73,7 +74,7 @@ LOSSES = {"ce": nn.functional.cross_entropy, "mse": half_squared_error}
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Settings):
     dataset: str = train_setting("dataset", "fashion-mnist")
     model: str = train_setting("model", "cnn")
     width: int = train_setting("width")
@@ -92,12 +93,6 @@ class Config:
     weight_decay: float = train_setting("weight_decay")
     device: str = train_setting("device")
     data_dir: str | None = train_setting("data_dir")
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-
-    def digest(self) -> str:
-        return config_digest(self)
 
 
 QUICK = {
@@ -200,11 +195,8 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
     plan = [(loss, seed, False) for seed in config.seeds for loss in config.losses]
     if config.shuffled_loss:
         plan.insert(len(config.losses), (config.shuffled_loss, config.seeds[0], True))
-    for loss_name, seed, shuffled in plan:
-        unit = f"loss={loss_name},seed={seed}" + ",shuffled" * shuffled
-        if unit not in records.finished:
-            _train_one(config, records, unit, data, loss_name, seed, shuffled)
-            records.finish(unit)
+    for unit, (loss_name, seed, shuffled) in records.todo(plan, lambda loss, seed, shuffled: f"loss={loss},seed={seed}" + ",shuffled" * shuffled):
+        _train_one(config, records, unit, data, loss_name, seed, shuffled)
 
 
 def first_epochs(rows: list[dict]) -> list[dict]:

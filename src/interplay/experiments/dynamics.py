@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from interplay.config import train_setting
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
+from interplay.report.experiment import band_figure, summary_table, write_page
+from interplay.experiments.runs import ExperimentConfig, append_evaluation
+from interplay.runs import Records, write_csv
 from interplay.training.session import Session
 
 NAME = "dynamics"
@@ -31,16 +32,12 @@ QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "seeds": (0, 1), "tra
 
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
-    for seed in config.seeds:
-        unit = f"seed={seed}"
-        if unit in records.finished:
-            continue
+    for unit, seed in records.todo(config.seeds, lambda seed: f"seed={seed}"):
         session = Session.create(config.train_config(seed))
         append_evaluation(records, unit, session, seed=seed, epoch=0)
         for epoch in range(1, config.epochs + 1):
             session.train_epoch(epoch)
             append_evaluation(records, unit, session, seed=seed, epoch=epoch)
-        records.finish(unit)
 
 
 def report(run_dir: Path, records: Records) -> Path:

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import torch
 
-from interplay.config import check_fields, config_digest, setting, train_setting
+from interplay.config import Settings, setting, train_setting
 from interplay.data.modular import modular_addition
 from interplay.functional import interplay_metrics, matrix_entropy
 from interplay.functional.progress import progress_measures
 from interplay.models.transformer import EmbeddingMLP, OneLayerTransformer
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.experiments.runs import Records
+from interplay.report.experiment import band_figure, summary_table, write_page
+from interplay.runs import Records, write_csv
 from interplay.validation import InterplayValueError
 
 NAME = "grokking"
@@ -49,28 +49,26 @@ SERIES = (
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Settings):
+    FORMERLY = {"record_every": "eval_every"}
+
     p: int = setting(113, "modulus (and number of classes)", minimum=3)
     models: tuple[str, ...] = setting(("transformer", "mlp"), "which models to train", choices=tuple(MODELS))
     steps: tuple[int, ...] = setting((10000, 1500), "full-batch steps, one entry per model", minimum=1)
     lrs: tuple[float, ...] = setting((1e-3, 3e-3), "AdamW learning rate, one entry per model", above=0)
     train_fractions: tuple[float, ...] = setting((0.3, 0.5), "share of the p² pairs used for training, per model", above=0, below=1)
-    eval_every: int = setting(100, "steps between evaluations", minimum=1)
+    record_every: int = setting(100, "steps between records", minimum=1)
     weight_decay: float = train_setting("weight_decay", 1.0, "AdamW weight decay")
     information_samples: int = setting(1500, "seeded samples per split for MIR/HDR (exact n×n path)", minimum=2)
     seeds: tuple[int, ...] = setting((0, 1, 2, 3, 4), "seeds of initialisation and split", minimum=0)
     keys: int = setting(5, "key frequencies of the restricted and excluded losses", minimum=1)
 
-    def __post_init__(self) -> None:
-        check_fields(self)
+    def check(self) -> None:
         if {len(self.steps), len(self.lrs), len(self.train_fractions)} != {len(self.models)}:
             raise InterplayValueError(
                 f"steps, lrs and train_fractions must hold one entry per model; got models={list(self.models)}, "
                 f"steps={list(self.steps)}, lrs={list(self.lrs)}, train_fractions={list(self.train_fractions)}."
             )
-
-    def digest(self) -> str:
-        return config_digest(self)
 
 
 QUICK = {"models": ("mlp",), "steps": (900,), "lrs": (3e-3,), "train_fractions": (0.5,), "seeds": (0,), "information_samples": 500}
@@ -95,28 +93,24 @@ def _evaluate(model, data, subsets, p: int, keys: int) -> dict[str, float]:
 
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
-    for name, steps, lr, fraction in zip(config.models, config.steps, config.lrs, config.train_fractions):
-        for seed in config.seeds:
-            unit = f"model={name},seed={seed}"
-            if unit in records.finished:
-                continue
-            data = modular_addition(config.p, fraction, seed)
-            generator = torch.Generator().manual_seed(seed)
-            subsets = {s: torch.randperm(len(labels), generator=generator)[: config.information_samples] for s, (_, labels) in data.items()}
-            torch.manual_seed(seed)
-            model = MODELS[name](config.p)
-            optimizer = torch.optim.AdamW(model.parameters(), lr, betas=(0.9, 0.98), weight_decay=config.weight_decay)
-            pairs, labels = data["train"]
-            for step in range(steps + 1):
-                if step % config.eval_every == 0 or step == steps:
-                    records.append(unit, model=name, seed=seed, step=step, **_evaluate(model, data, subsets, config.p, config.keys))
-                if step == steps:
-                    break
-                loss = torch.nn.functional.cross_entropy(model(pairs), labels)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-            records.finish(unit)
+    grid = [(*model, seed) for model in zip(config.models, config.steps, config.lrs, config.train_fractions) for seed in config.seeds]
+    for unit, (name, steps, lr, fraction, seed) in records.todo(grid, lambda name, steps, lr, fraction, seed: f"model={name},seed={seed}"):
+        data = modular_addition(config.p, fraction, seed)
+        generator = torch.Generator().manual_seed(seed)
+        subsets = {s: torch.randperm(len(labels), generator=generator)[: config.information_samples] for s, (_, labels) in data.items()}
+        torch.manual_seed(seed)
+        model = MODELS[name](config.p)
+        optimizer = torch.optim.AdamW(model.parameters(), lr, betas=(0.9, 0.98), weight_decay=config.weight_decay)
+        pairs, labels = data["train"]
+        for step in range(steps + 1):
+            if step % config.record_every == 0 or step == steps:
+                records.append(unit, model=name, seed=seed, step=step, **_evaluate(model, data, subsets, config.p, config.keys))
+            if step == steps:
+                break
+            loss = torch.nn.functional.cross_entropy(model(pairs), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
 
 
 def change_step(steps: list[int], values: list[float]) -> int:

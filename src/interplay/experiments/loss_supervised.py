@@ -25,6 +25,7 @@ Writes ``records.jsonl``, ``measurements.csv``, ``differences.csv``, ``loss_supe
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ from pathlib import Path
 from scipy import stats
 
 from interplay.config import setting, train_setting
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
-from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
+from interplay.report.experiment import band_figure, summary_table, write_page
+from interplay.experiments.runs import ExperimentConfig, append_evaluation
+from interplay.runs import Records, write_csv
 from interplay.training.session import Session
 from interplay.validation import InterplayValueError
 
@@ -83,8 +85,7 @@ class Config(ExperimentConfig):
     per_class: int = train_setting("per_class")
     schedule: str = train_setting("schedule", "step")
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def check(self) -> None:
         for text in self.settings:
             parse_setting(text)
         if "ce" not in self.settings:
@@ -96,17 +97,13 @@ QUICK = {"epochs": 4, "schedule": "cosine", "record_every": 2, "settings": ("ce"
 
 
 def run(config: Config, records: Records, run_dir: Path) -> None:
-    for text in config.settings:
-        for seed in config.seeds:
-            unit = f"setting={text},seed={seed}"
-            if unit in records.finished:
-                continue
-            session = Session.create(config.train_config(seed, per_class=config.per_class, schedule=config.schedule, **parse_setting(text)))
-            for epoch in range(1, config.epochs + 1):
-                session.train_epoch(epoch)
-                if epoch % config.record_every == 0 or epoch == config.epochs:
-                    append_evaluation(records, unit, session, setting=text, seed=seed, epoch=epoch)
-            records.finish(unit)
+    grid = itertools.product(config.settings, config.seeds)
+    for unit, (text, seed) in records.todo(grid, lambda text, seed: f"setting={text},seed={seed}"):
+        session = Session.create(config.train_config(seed, per_class=config.per_class, schedule=config.schedule, **parse_setting(text)))
+        for epoch in range(1, config.epochs + 1):
+            session.train_epoch(epoch)
+            if epoch % config.record_every == 0 or epoch == config.epochs:
+                append_evaluation(records, unit, session, setting=text, seed=seed, epoch=epoch)
 
 
 def detectable_difference(spread: float, runs: int, *, level: float = 0.05, power: float = 0.8) -> float:

@@ -26,6 +26,7 @@ Writes ``base-seed<k>.pt``, ``rewind-seed<k>.pt``, ``imp-seed<k>-<sparsity>.pt``
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,10 @@ from torch import nn
 from torch.nn.utils import prune
 
 from interplay.config import setting, train_setting
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
+from interplay.report.experiment import band_figure, summary_table, write_page
 from interplay.training.checkpoint import load_checkpoint, save_atomic
-from interplay.experiments.runs import ExperimentConfig, Records, append_evaluation
+from interplay.experiments.runs import ExperimentConfig, append_evaluation
+from interplay.runs import Records, write_csv
 from interplay.training.session import Session
 from interplay.validation import InterplayValueError
 
@@ -56,8 +58,7 @@ class Config(ExperimentConfig):
     rewind_epoch: int = setting(1, "IMP rewinds the surviving weights to the base run after this many epochs", minimum=0)
     seeds: tuple[int, ...] = setting((0, 1), "one base model per seed", minimum=0)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
+    def check(self) -> None:
         if list(self.imp_sparsities) != sorted(set(self.imp_sparsities)):
             raise InterplayValueError(f"imp_sparsities must increase round by round; got {list(self.imp_sparsities)}.")
         if self.rewind_epoch >= self.epochs:
@@ -127,23 +128,22 @@ def _base_model(config: Config, seed: int, records: Records, run_dir: Path) -> t
 
 
 def _one_shot(config: Config, records: Records, base: Path, seed: int) -> None:
-    for scope in config.scopes:
-        for sparsity in config.sparsities:
-            for finetuned in (False, True):
-                unit = f"one-shot,scope={scope},sparsity={sparsity},finetuned={finetuned},seed={seed}"
-                if unit in records.finished:
-                    continue
-                changes = {"epochs": config.finetune_epochs, "lr": config.finetune_lr, "schedule": "constant"}
-                session = Session.create(config.train_config(seed, **changes))
-                session.model.load_state_dict(load_checkpoint(base)["model"])
-                layers = prunable(session.model, scope)
-                apply_masks(session.model, magnitude_masks({n: m.weight for n, m in layers.items()}, sparsity))
-                for epoch in range(1, config.finetune_epochs + 1 if finetuned else 1):
-                    session.train_epoch(epoch)
-                variant = f"one-shot {scope}" + " + fine-tune" * finetuned
-                append_evaluation(records, unit, session, variant=variant, pruning="one-shot", scope=scope, sparsity=sparsity,
-                                  finetuned=finetuned, seed=seed, **_sparsities(session.model, scope))
-                records.finish(unit)
+    grid = itertools.product(config.scopes, config.sparsities, (False, True))
+
+    def name(scope: str, sparsity: float, finetuned: bool) -> str:
+        return f"one-shot,scope={scope},sparsity={sparsity},finetuned={finetuned},seed={seed}"
+
+    for unit, (scope, sparsity, finetuned) in records.todo(grid, name):
+        changes = {"epochs": config.finetune_epochs, "lr": config.finetune_lr, "schedule": "constant"}
+        session = Session.create(config.train_config(seed, **changes))
+        session.model.load_state_dict(load_checkpoint(base)["model"])
+        layers = prunable(session.model, scope)
+        apply_masks(session.model, magnitude_masks({n: m.weight for n, m in layers.items()}, sparsity))
+        for epoch in range(1, config.finetune_epochs + 1 if finetuned else 1):
+            session.train_epoch(epoch)
+        variant = f"one-shot {scope}" + " + fine-tune" * finetuned
+        append_evaluation(records, unit, session, variant=variant, pruning="one-shot", scope=scope, sparsity=sparsity,
+                          finetuned=finetuned, seed=seed, **_sparsities(session.model, scope))
 
 
 def _iterative(config: Config, records: Records, base: Path, rewind: Path, run_dir: Path, seed: int) -> None:

@@ -13,6 +13,7 @@ Writes ``records.jsonl``, ``measurements.csv``, ``semi_supervised.png`` and ``re
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ from pathlib import Path
 
 import torch
 
-from interplay.config import check_fields, setting, train_setting
+from interplay.config import Settings, setting, train_setting
 from interplay.models import build_model
 from interplay.probing import probe
-from interplay.report.experiment import band_figure, summary_table, write_csv, write_page
+from interplay.report.experiment import band_figure, summary_table, write_page
 from interplay.processes import Context, resolve_device
-from interplay.experiments.runs import Records, config_digest, load_splits
+from interplay.experiments.runs import load_splits
+from interplay.runs import Records, write_csv
 from interplay.training.fixmatch import FixMatch, balanced_labelled
 from interplay.training.session import TensorBatches
 
@@ -34,7 +36,9 @@ NO_FLIP = ("digits", "mnist")  # a mirrored digit is another symbol
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Settings):
+    FORMERLY = {"record_every": "eval_every"}
+
     dataset: str = train_setting("dataset", "fashion-mnist")
     model: str = train_setting("model", "cnn")
     width: int = train_setting("width")
@@ -51,21 +55,15 @@ class Config:
     weight_decay: float = train_setting("weight_decay", help="weight decay (not on biases and norms)")
     ema_decay: float = setting(0.99, "decay of the evaluated EMA model (FixMatch's 0.999 suits its 2^20 steps, not 400)",
                                minimum=0, below=1)
-    eval_every: int = setting(100, "steps between evaluations (and the last step)", minimum=1)
+    record_every: int = setting(100, "steps between records (and the last step)", minimum=1)
     test_samples: int = setting(0, "test images evaluated; 0 = all", minimum=0)
     seeds: tuple[int, ...] = setting((0, 1, 2), "one labelled subset and run per seed", minimum=0)
     device: str = train_setting("device")
     data_dir: str | None = train_setting("data_dir")
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
-    def digest(self) -> str:
-        return config_digest(self)
-
 
 QUICK = {"dataset": "digits", "model": "mlp", "label_counts": (50,), "steps": 150, "batch_size": 16, "mu": 3,
-         "threshold": 0.8, "eval_every": 50, "seeds": (0, 1)}
+         "threshold": 0.8, "record_every": 50, "seeds": (0, 1)}
 
 
 def _data(config: Config):
@@ -82,33 +80,28 @@ def run(config: Config, records: Records, run_dir: Path) -> None:
     std = torch.where(std > 0, std, torch.ones_like(std))
     chosen = torch.arange(len(test.labels))[: config.test_samples or None]
     test_batches = TensorBatches(test.standardize(mean, std), test.labels, chosen, 1000, device)
-    for count in config.label_counts:
-        for alpha, beta in config.weights:
-            for seed in config.seeds:
-                unit = f"labels={count},alpha={alpha},beta={beta},seed={seed}"
-                if unit in records.finished:
-                    continue
-                labelled = balanced_labelled(train.labels, count, train.num_classes, seed)
-                torch.manual_seed(seed)
-                model = build_model(config.model, tuple(train.images.shape[1:]), train.num_classes, width=config.width or None)
-                fixmatch = FixMatch(model, train.images, train.labels, labelled, steps=config.steps, mean=mean.to(device),
-                                    std=std.to(device), batch_size=config.batch_size, mu=config.mu, threshold=config.threshold,
-                                    lambda_u=config.lambda_u, mir_weight=alpha, hdr_weight=beta, lr=config.lr,
-                                    weight_decay=config.weight_decay, ema_decay=config.ema_decay,
-                                    flip=config.dataset not in NO_FLIP, seed=seed, device=device)
-                keys = {"labels": count, "setting": f"α={alpha}, β={beta}", "seed": seed}
+    grid = itertools.product(config.label_counts, config.weights, config.seeds)
+    for unit, (count, (alpha, beta), seed) in records.todo(grid, lambda count, w, seed: f"labels={count},alpha={w[0]},beta={w[1]},seed={seed}"):
+        labelled = balanced_labelled(train.labels, count, train.num_classes, seed)
+        torch.manual_seed(seed)
+        model = build_model(config.model, tuple(train.images.shape[1:]), train.num_classes, width=config.width or None)
+        fixmatch = FixMatch(model, train.images, train.labels, labelled, steps=config.steps, mean=mean.to(device),
+                            std=std.to(device), batch_size=config.batch_size, mu=config.mu, threshold=config.threshold,
+                            lambda_u=config.lambda_u, mir_weight=alpha, hdr_weight=beta, lr=config.lr,
+                            weight_decay=config.weight_decay, ema_decay=config.ema_decay,
+                            flip=config.dataset not in NO_FLIP, seed=seed, device=device)
+        keys = {"labels": count, "setting": f"α={alpha}, β={beta}", "seed": seed}
+        window = []
+        for k in range(1, config.steps + 1):
+            window.append(fixmatch.step(k))
+            if k % config.record_every == 0 or k == config.steps:
+                result = probe(fixmatch.eval_model, test_batches)
+                confident = [s.pseudo_accuracy for s in window if not math.isnan(s.pseudo_accuracy)]
+                records.append(unit, **keys, step=k, **result.as_row(),
+                               mask_rate=statistics.fmean(s.mask_rate for s in window),
+                               pseudo_accuracy=statistics.fmean(confident) if confident else None,
+                               train_loss=statistics.fmean(s.loss for s in window))
                 window = []
-                for k in range(1, config.steps + 1):
-                    window.append(fixmatch.step(k))
-                    if k % config.eval_every == 0 or k == config.steps:
-                        result = probe(fixmatch.eval_model, test_batches)
-                        confident = [s.pseudo_accuracy for s in window if not math.isnan(s.pseudo_accuracy)]
-                        records.append(unit, **keys, step=k, **result.as_row(),
-                                       mask_rate=statistics.fmean(s.mask_rate for s in window),
-                                       pseudo_accuracy=statistics.fmean(confident) if confident else None,
-                                       train_loss=statistics.fmean(s.loss for s in window))
-                        window = []
-                records.finish(unit)
 
 
 def report(run_dir: Path, records: Records) -> Path:

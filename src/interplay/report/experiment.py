@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import math
@@ -12,51 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from interplay.report.html import format_number
+from interplay.report.labels import symbol, title
 from interplay.report.page import document
 from interplay.report.plots import FONT, save_figure, split_colors
 
 import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["write_csv", "mean_std", "title", "band_figure", "save_panels", "write_page", "summary_table"]
+__all__ = ["mean_std", "band_figure", "save_panels", "write_page", "summary_table"]
 
-LABELS = {
-    "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "MIR (matrix mutual information ratio)",
-    "hdr": "HDR (matrix entropy difference ratio)", "h_z": "H(Z), representations (nats)", "h_w": "H(W), heads (nats)",
-    "mi": "matrix mutual information (nats)", "nc1": "NC1: within-class variability", "nc2_etf_distance": "NC2: distance to simplex ETF",
-    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement", "h_heads": "H of all heads (nats)",
-    "weight_norm": "weight norm", "embedding_fourier_share": "Fourier share of the embedding",
-    "restricted_loss": "restricted loss", "excluded_loss": "excluded loss", "mir_class": "MIR, class pairing",
-    "hdr_class": "HDR, class pairing",
-}
 PALETTE = plt.get_cmap("tab10").colors
-HEADERS = {"mir": "MIR", "hdr": "HDR", "h_z": "H(Z)", "h_w": "H(W)", "mi": "MI", "nc1": "NC1", "nc2_etf_distance": "NC2", "nc3": "NC3", "nc4": "NC4"}
 REFERENCE_COLUMNS = {"mir": "mir_nc", "h_z": "h_nc", "h_w": "h_nc"}
-
-
-def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
-    """Every measurement as one tidy CSV (the union of the rows' keys as columns)."""
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    with Path(path).open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    return Path(path)
-
-
-def title(column: str) -> str:
-    """A panel title for a record column, with its split prefix and centring suffix spelled out.
-
-    Example:
-        >>> title("train_h_z_centred")
-        'train: H(Z), representations (nats), centred'
-    """
-    split, _, rest = column.partition("_")
-    prefix = f"{split}: " if split in ("train", "test") and rest else ""
-    core = rest if prefix else column
-    suffix = ", centred" if core.endswith("_centred") else ""
-    core = core.removesuffix("_centred")
-    return prefix + LABELS.get(core, core.replace("_", " ")) + suffix
 
 
 _UNIT_INTERVAL = {"accuracy", "acc", "mir", "hdr", "nc4"}
@@ -165,7 +130,7 @@ def summary_table(rows, keys: list[str], columns: list[str]) -> tuple[list[str],
             cells.append("" if not values else " ± ".join(format_number(v) for v in mean_std(values)))
         cells.append(str(len(groups[key])))
         body.append(cells)
-    return [*keys, *(HEADERS.get(c, c.replace("_", " ")) for c in columns), "runs"], body
+    return [*keys, *(symbol(c) for c in columns), "runs"], body
 
 
 def _words(stem: str) -> str:

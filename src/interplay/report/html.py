@@ -8,7 +8,7 @@ from pathlib import Path
 
 from interplay.report.page import document
 from interplay.report.plots import CAPTIONS, plot_runs
-from interplay.training.records import read_rows
+from interplay.runs import read_rows
 from interplay.validation import InterplayValueError
 
 __all__ = ["build_report", "final_table", "format_number", "SUMMARY_COLUMNS"]
@@ -111,11 +111,9 @@ def final_table(run_dir: str | Path) -> str:
 
     Example:
         >>> import tempfile, pathlib
-        >>> from interplay.training.records import MetricsLog
-        >>> log = MetricsLog(pathlib.Path(tempfile.mkdtemp()) / "metrics.csv")
-        >>> for split in ("train", "test"):
-        ...     log.append({"epoch": 3, "split": split, "accuracy": 1.0, "mir": 0.5, "mir_nc": 0.9524})
-        >>> print(final_table(log.path.parent))
+        >>> from interplay.runs import write_csv
+        >>> rows = [{"epoch": 3, "split": split, "accuracy": 1.0, "mir": 0.5, "mir_nc": 0.9524} for split in ("train", "test")]
+        >>> print(final_table(write_csv(rows, pathlib.Path(tempfile.mkdtemp()) / "metrics.csv").parent))
         epoch 3       train       test  at collapse
         accuracy      1.000      1.000
         MIR          0.5000     0.5000       0.9524

@@ -10,15 +10,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from interplay.report.labels import axis_label, title  # noqa: E402
+
 __all__ = ["FIGURES", "CAPTIONS", "FONT", "plot_runs", "split_colors", "save_figure"]
 
-# figure name -> panels of (column, axis label, log scale); collapse values are added by column.
+# figure name -> panels of (column, log scale); labels come from interplay.report.labels.
 FIGURES = {
-    "accuracy_loss": [("accuracy", "accuracy", False), ("loss", "cross-entropy loss", True)],
-    "mir": [("mir", "MIR", False)],
-    "hdr": [("hdr", "HDR", False)],
-    "entropies": [("h_z", "H(Z) (nats)", False), ("h_w", "H(W) (nats)", False), ("mi", "I(Z; W) (nats)", False)],
-    "collapse": [("nc1", "NC1", True), ("nc2_etf_distance", "NC2", False), ("nc3", "NC3", False), ("nc4", "NC4", False)],
+    "accuracy_loss": [("accuracy", False), ("loss", True)],
+    "mir": [("mir", False)],
+    "hdr": [("hdr", False)],
+    "entropies": [("h_z", False), ("h_w", False), ("mi", False)],
+    "collapse": [("nc1", True), ("nc2_etf_distance", False), ("nc3", False), ("nc4", False)],
 }
 CAPTIONS = {
     "accuracy_loss": "Accuracy and cross-entropy loss on the training subset and the test set.",
@@ -30,12 +32,6 @@ CAPTIONS = {
     "collapse": "Neural collapse: NC1 within-class variability tr(Σ_W Σ_B⁺)/C, NC2 distance of the class means from a "
                 "simplex ETF, NC3 mismatch between heads and class means, NC4 disagreement with the nearest class "
                 "mean; each is 0 at collapse.",
-}
-TITLES = {
-    "accuracy": "accuracy", "loss": "cross-entropy loss", "mir": "matrix mutual information ratio (MIR)",
-    "hdr": "matrix entropy difference ratio (HDR)", "h_z": "entropy of representations", "h_w": "entropy of heads",
-    "mi": "mutual information", "nc1": "NC1: within-class variability", "nc2_etf_distance": "NC2: distance to simplex ETF",
-    "nc3": "NC3: heads vs class means", "nc4": "NC4: nearest-mean disagreement",
 }
 # column -> (column holding the value at collapse, or a constant; its label)
 COLLAPSE = {"mir": ("mir_nc", "MIR at collapse"), "h_z": ("h_nc", "log(C−1) at collapse"), "h_w": ("h_nc", "log(C−1) at collapse"),
@@ -106,7 +102,7 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
             ncols = 2 if len(panels) == 4 else len(panels)
             nrows = -(-len(panels) // ncols)
             fig, axes = plt.subplots(nrows, ncols, figsize=(min(5.6 * ncols, 13.0), 4.2 * nrows), squeeze=False)
-            for axis, (column, label, log) in zip(axes.flat, panels):
+            for axis, (column, log) in zip(axes.flat, panels):
                 for i, (run, rows) in enumerate(runs.items()):
                     colors = split_colors(i, several)
                     prefix = f"{run}, " if several else ""
@@ -122,9 +118,9 @@ def plot_runs(runs: dict[str, list[dict]], out_dir: str | Path) -> list[Path]:
                 _collapse_lines(axis, runs, column)
                 if log and all(v is None or v > 0 for rows in runs.values() for v in (r.get(column) for r in rows)):
                     axis.set_yscale("log")
-                axis.set_title(TITLES[column])
+                axis.set_title(title(column))
                 axis.set_xlabel("epoch")
-                axis.set_ylabel(label + (" (log scale)" if axis.get_yscale() == "log" else ""))
+                axis.set_ylabel(axis_label(column) + (" (log scale)" if axis.get_yscale() == "log" else ""))
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
                 axis.grid(alpha=0.3)
                 axis.legend()

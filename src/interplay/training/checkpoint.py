@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import re
-import signal
 import tempfile
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from interplay.runs import interrupts_deferred
 from interplay.validation import InterplayValueError
 
-__all__ = ["save_atomic", "load_checkpoint", "interrupts_deferred", "CHECKPOINT_NAME"]
+__all__ = ["save_atomic", "load_checkpoint", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-@contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) until the block ends, then raise ``KeyboardInterrupt``.
-
-    A ``KeyboardInterrupt`` raised inside ``torch.save`` leaves its zip writer half-closed and
-    turns into an unrelated ``RuntimeError``; deferring it keeps writes whole and the exit clean.
-    Outside the main thread, or when SIGINT has a custom handler, the block runs unchanged.
-
-    Example:
-        >>> with interrupts_deferred():
-        ...     total = sum(range(10))
-        >>> total
-        45
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    received: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if received:
-        raise KeyboardInterrupt
 
 
 def save_atomic(state: dict[str, Any], path: str | Path) -> None:
@@ -94,7 +64,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise InterplayValueError(
             f"checkpoint {path} refers to {refused.group(1)}, which a checkpoint of interplay holds no reference to; "
             "it was not written by interplay, and it was not loaded, since loading it could run code. "
-            "Start the run again with --overwrite."
+            "Start the run again with --fresh."
         ) from error
     except (RuntimeError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise _unreadable(path, error) from error
@@ -104,5 +74,5 @@ def _unreadable(path: str | Path, error: Exception) -> InterplayValueError:
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return InterplayValueError(
         f"checkpoint {path} cannot be read ({first.split('. ')[0]}); it is truncated or not a checkpoint. "
-        "Start the run again with --overwrite."
+        "Start the run again with --fresh."
     )
