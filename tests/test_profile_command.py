@@ -80,7 +80,7 @@ def test_run_folder_profile_matches_float64(run_dir, tmp_path):
     assert profile(str(run_dir), "--out", str(tmp_path), "--samples", "100", "--seed", "3", "--alpha", "2") == 0
     (folder,) = (tmp_path / "profile").iterdir()
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.json", "layer_quantities.png", "layer_similarity.png", "profile.csv", "profile.html"]
+        "config.json", "layer_quantities.png", "layer_similarity.png", "profile.csv", "profile.html", "records.jsonl"]
     rows = read(folder)
     chosen = torch.randperm(359, generator=torch.Generator().manual_seed(3))[:100].sort().values.numpy()
     x, labels, state = head_input(run_dir, chosen)
@@ -112,6 +112,26 @@ def test_same_options_reuse_the_folder_and_only_redraw(run_dir, tmp_path, monkey
     monkeypatch.undo()
     assert profile(str(run_dir), "--out", str(tmp_path), "--samples", "60", "--quantities", "entropy") == 0
     assert len(list((tmp_path / "profile").iterdir())) == 2
+
+
+def test_run_dir_resume_and_fresh_follow_the_run_convention(run_dir, tmp_path, monkeypatch, capsys):
+    entropy = ["--samples", "40", "--quantities", "entropy"]
+    assert profile(str(run_dir), "--run-dir", str(tmp_path / "p"), *entropy) == 0
+    assert json.loads((tmp_path / "p" / "config.json").read_text())["command"] == "profile"
+    assert profile(str(run_dir), "--run-dir", str(tmp_path / "p"), "--samples", "41", "--quantities", "entropy") == 2
+    err = capsys.readouterr().err
+    assert "holds a run of another config (samples: 40 -> 41)" in err and err.count("\n") == 1
+    table = (tmp_path / "p" / "profile.csv").read_text()
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a stored profile is computed again")
+
+    monkeypatch.setattr(command, "_compute", refuse)
+    assert profile("--resume", str(tmp_path / "p")) == 0
+    assert (tmp_path / "p" / "profile.csv").read_text() == table
+    monkeypatch.undo()
+    assert profile(str(run_dir), "--run-dir", str(tmp_path / "p"), "--samples", "41", "--quantities", "entropy", "--fresh") == 0
+    assert json.loads((tmp_path / "p" / "config.json").read_text())["config"]["samples"] == 41
 
 
 def test_retrained_weights_get_their_own_folder(run_dir, tmp_path):

@@ -1,18 +1,17 @@
 """``interplay profile``: the layer profile of a run of ``interplay train``, a Hugging Face text
 model or a pretrained image model, written to ``<out>/profile/<config digest>/``.
 
-The folder holds ``config.json``, ``profile.csv`` (tidy: layer, depth, quantity, value, n),
-``layer_quantities.png``, ``layer_similarity.png`` and ``profile.html``. The digest covers every
-option that changes a number and the bytes of the weights, so the same command again finds its
-folder and only redraws figures and page from ``profile.csv``; other options or retrained weights
-get a folder of their own.
+The run folder follows :mod:`interplay.runs`, like every command's: ``config.json``,
+``records.jsonl`` (the profile is one unit, whose record describes the data and the result),
+``profile.csv`` (tidy: layer, depth, quantity, value, n), ``layer_quantities.png``,
+``layer_similarity.png`` and ``profile.html``. The digest covers every option that changes a number
+and the bytes of the weights, so the same command again finds its folder and only redraws figures
+and page from ``profile.csv``; other options or retrained weights get a folder of their own.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
 import warnings
@@ -21,9 +20,10 @@ from pathlib import Path
 
 import torch
 
-from interplay.config import DATA_DIR_ENV, check_device, config_digest
+from interplay.config import DATA_DIR_ENV, Layer, Settings, check_device, resolve_config
 from interplay.layer_profile import QUANTITIES, models, plot, profile
 from interplay.layer_profile.page import read_profile, result_meta, write_page
+from interplay.runs import RECORDS_NAME, Records, add_run_flags, check_run, open_run, stored_config
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["ProfileConfig", "add_parser", "run"]
@@ -34,7 +34,7 @@ _LABELLED = ("nc1", "mir", "hdr")
 
 
 @dataclass(frozen=True)
-class ProfileConfig:
+class ProfileConfig(Settings):
     """Everything that determines a profile's numbers (``device`` and ``data_dir`` do not, and stay
     out of the digest)."""
 
@@ -55,9 +55,6 @@ class ProfileConfig:
     seed: int
     device: str = "cpu"
     data_dir: str | None = None
-
-    def digest(self) -> str:
-        return config_digest(self)
 
 
 def _count(minimum: int):
@@ -88,9 +85,9 @@ def add_parser(subparsers, parser_class: type[argparse.ArgumentParser]) -> argpa
         description="Profile the layers of one network on the same samples, in one pass: a run of interplay train "
         "(RUN_DIR, on its own data set), a local Hugging Face text model (--hf PATH, on --text) or a pretrained image "
         "model (--vision, on --dataset). Writes config.json, profile.csv, two PNG figures and profile.html into "
-        "<out>/profile/<config digest>/; the same command again only redraws them.",
+        "OUT/profile/<config digest>/; the same command again only redraws them.",
     )
-    parser.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a run folder of interplay train (config.json, checkpoint.pt)")
+    parser.add_argument("trained", nargs="?", metavar="RUN_DIR", help="a run folder of interplay train (config.json, checkpoint.pt)")
     parser.add_argument("--hf", metavar="PATH", help="a local Hugging Face text model folder (nothing is downloaded)")
     parser.add_argument("--vision", choices=models.VISION_MODELS, help=f"a pretrained image model ({models.VISION_EXTRA})")
     parser.add_argument("--dataset", choices=IMAGE_DATASETS, help="images for --vision (default: fashion-mnist); "
@@ -115,18 +112,17 @@ def add_parser(subparsers, parser_class: type[argparse.ArgumentParser]) -> argpa
     parser.add_argument("--batch-size", type=_count(1), default=100, help="samples per forward pass (default: 100)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--data-dir", help=f"folder of the data files (default: ${DATA_DIR_ENV})")
-    parser.add_argument("--out", default="runs", help="parent folder of profile/<digest>/ (default: runs)")
-    parser.add_argument("--fresh", action="store_true", help="compute again even if the folder holds a profile")
+    add_run_flags(parser, "profile", tensorboard=False)
     return parser
 
 
 def _source(args) -> tuple[str, str, str]:
     """``(kind, model, weights digest)`` of the one network asked for."""
-    given = [name for name, value in (("RUN_DIR", args.run_dir), ("--hf", args.hf), ("--vision", args.vision)) if value]
+    given = [name for name, value in (("RUN_DIR", args.trained), ("--hf", args.hf), ("--vision", args.vision)) if value]
     if len(given) != 1:
         raise InterplayValueError(f"pass exactly one network: RUN_DIR, --hf PATH or --vision NAME; got {', '.join(given) or 'none'}.")
-    if args.run_dir:
-        path = Path(args.run_dir).resolve()
+    if args.trained:
+        path = Path(args.trained).resolve()
         models.run_config(path, None)
         return "run", str(path), models.file_digest(path / "checkpoint.pt")
     if args.hf:
@@ -138,6 +134,8 @@ def _source(args) -> tuple[str, str, str]:
 
 
 def _config(args) -> ProfileConfig:
+    if args.resume:
+        return _stored(args)
     source, model, weights = _source(args)
     labelled = source != "hf"
     if source == "hf" and args.dataset:
@@ -171,20 +169,16 @@ def _config(args) -> ProfileConfig:
     )
 
 
-def _folder(config: ProfileConfig, out: str) -> tuple[Path, dict | None]:
-    """The profile's folder and its stored ``config.json`` (``None`` when new); another config's folder is an error."""
-    folder = Path(out) / "profile" / config.digest()
-    stored = folder / "config.json"
-    if not stored.is_file():
-        return folder, None
-    try:
-        theirs = json.loads(stored.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InterplayValueError(f"{stored} cannot be parsed ({error}); delete the folder {folder} to profile anew.") from error
-    if theirs.get("digest") != config.digest():
-        raise InterplayValueError(f"{folder} holds the profile of another config ({theirs.get('digest')}); "
-                                  "delete it or pass another --out.")
-    return folder, theirs
+def _stored(args) -> ProfileConfig:
+    """The config stored in ``--resume RUN_DIR``, where it may run on another device or read another data folder."""
+    stored = stored_config(args.resume)
+    if not stored:
+        raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json, so no profile was started there; "
+                                  "start one with --run-dir.")
+    moved = {k: v for k, v in (("device", args.device), ("data_dir", args.data_dir)) if v is not None}
+    check_device(moved.get("device", "cpu"))
+    return resolve_config(ProfileConfig, [Layer(str(Path(args.resume) / "config.json"), stored["config"]),
+                                          Layer("flags", moved)])
 
 
 def _quantities(config: ProfileConfig, network: models.Network) -> list[str] | None:
@@ -262,19 +256,25 @@ def _compute(config: ProfileConfig, *, text_file: str | None, batch_size: int) -
 
 
 def _profile(config: ProfileConfig, args: argparse.Namespace) -> Path:
-    folder, stored = _folder(config, args.out)
-    if stored is None or args.fresh or "result" not in stored or not (folder / "profile.csv").is_file():
-        folder.mkdir(parents=True, exist_ok=True)  # before the work: an unwritable --out fails at once
+    where = {"out": args.out, "run_dir": args.run_dir, "resume": args.resume, "fresh": args.fresh}
+    # Checked and made before the work, so a refused or unwritable folder fails at once; written after
+    # it, so a profile that fails leaves no config behind.
+    folder = check_run("profile", config, **where)
+    folder.mkdir(parents=True, exist_ok=True)
+    records = Records(folder / RECORDS_NAME)
+    if args.fresh or "profile" not in records.finished or not (folder / "profile.csv").is_file():
         result, described = _compute(config, text_file=args.text or None, batch_size=args.batch_size)
-        stored = {"command": "profile", "digest": config.digest(), "config": dataclasses.asdict(config),
-                  "description": described, "result": result_meta(result),
-                  "versions": {"torch": torch.__version__, "python": ".".join(map(str, sys.version_info[:3]))}}
+        versions = {"torch": torch.__version__, "python": ".".join(map(str, sys.version_info[:3]))}
+        open_run("profile", config, **where, metadata={"description": described, "versions": versions}, outputs=("profile.csv",))
+        records = Records(folder / RECORDS_NAME)
         result.to_csv(folder / "profile.csv")
-        (folder / "config.json").write_text(json.dumps(stored, indent=2))
+        records.append("profile", result=result_meta(result))
+        records.finish("profile")
     else:
-        result = read_profile(folder, stored["result"])
         print(f"interplay profile: {folder} holds this profile; redrawing its figures and page (--fresh computes it anew)",
               file=sys.stderr)
+    result = read_profile(folder, records.rows()[-1]["result"])
+    stored = stored_config(folder)
     page = write_page(folder, result, stored, plot(result, folder))
     fit = result.separation
     if fit is not None:
@@ -292,8 +292,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"interplay: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except OSError as error:
-        where = error.filename or args.out
-        print(f"interplay: error: cannot write {where} ({error.strerror or error}); pass --out a folder you can write to.",
-              file=sys.stderr)
+        flag, where = next((f, v) for f, v in (("--resume", args.resume), ("--run-dir", args.run_dir), ("--out", args.out)) if v)
+        print(f"interplay: error: cannot write {error.filename or where} ({error.strerror or error}); pass {flag} a folder "
+              "you can write to.", file=sys.stderr)
         return USAGE_ERROR
     return 0
