@@ -19,7 +19,7 @@ from typing import Any
 
 from interplay.validation import InterplayTypeError, InterplayValueError
 
-__all__ = ["checked", "describe_field", "expected"]
+__all__ = ["checked", "describe_field", "expected", "Scalars"]
 
 
 @functools.cache
@@ -166,3 +166,29 @@ def describe_field(cls: type, name: str) -> tuple[str, Any, str]:
     shown = expected(kind, f.metadata) if words else kind.__name__ + _bounds_text(f.metadata)
     default = f.default_factory() if f.default is dataclasses.MISSING else f.default
     return shown, default, f.metadata.get("help", "")
+
+
+class Scalars:
+    """Mixin of result dataclasses: :meth:`as_dict` gives the row a log or CSV file takes."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as plain Python values: 0-d tensors as floats, other tensors (per class) left out.
+
+        Example:
+            >>> import torch
+            >>> @dataclasses.dataclass
+            ... class Result(Scalars):
+            ...     mir: torch.Tensor
+            ...     per_class: torch.Tensor
+            ...     n: int
+            >>> Result(torch.tensor(0.5), torch.ones(3), 7).as_dict()
+            {'mir': 0.5, 'n': 7}
+        """
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if getattr(value, "ndim", None) is None:
+                out[f.name] = value
+            elif value.ndim == 0:
+                out[f.name] = float(value)
+        return out

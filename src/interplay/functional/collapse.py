@@ -48,7 +48,7 @@ data's own in the one-shot function).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -56,6 +56,7 @@ import torch
 from interplay.functional.collapse_geometry import cdnv, hyperspherical_uniformity, nc2_statistics, uniform_duality
 from interplay.functional.collapse_moments import ClassMoments, batch_moments
 from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
+from interplay.typed import Scalars
 from interplay.validation import (
     InterplayValueError,
     check_bias,
@@ -81,7 +82,7 @@ _SCALARS = ("cdnv", "gnc2_log", "gnc2_log_mean", "gnc2_riesz", "gnc2_riesz_mean"
 
 
 @dataclass
-class NeuralCollapseResult:
+class NeuralCollapseResult(Scalars):
     """NC1–NC4, CDNV, GNC2, UNC3 and per-class geometry (see the module docstring).
 
     ``nc4`` is ``None`` when no class means were available; ``nc1_per_class`` is ``None`` from the
@@ -123,18 +124,6 @@ class NeuralCollapseResult:
     class_mean_cosines: torch.Tensor | None = None
     class_variances: torch.Tensor | None = None
     duality_cosines: torch.Tensor | None = None
-
-    def as_dict(self) -> dict[str, float | int | None]:
-        """The scalar entries as plain Python values, for logging and CSV rows (per-class tensors left out)."""
-        out: dict[str, float | int | None] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, torch.Tensor):
-                if v.ndim == 0:
-                    out[f.name] = float(v)
-            else:
-                out[f.name] = v
-        return out
 
     def class_mean_angles(self) -> torch.Tensor | None:
         """Pairwise angles in degrees between the centred class means (C, C), or ``None``."""

@@ -24,6 +24,7 @@ from interplay.functional.gram import center_rows, full_precision, normalize_row
 from interplay.functional.information import PairEntropies, row_pair_entropies
 from interplay.functional.joint_path import check_method, choose_joint_path
 from interplay.functional.stochastic import rows_of_second_moments, stochastic_entropies
+from interplay.typed import Scalars
 from interplay.validation import (
     ExactSizeError,
     InterplayValueError,
@@ -43,7 +44,7 @@ __all__ = ["InterplayResult", "InterplayStatistics", "interplay_metrics", "inter
 
 
 @dataclass
-class InterplayResult:
+class InterplayResult(Scalars):
     """Entropies (nats), mutual information and ratios between representations and heads.
 
     ``path`` names the computation of the joint entropy (what ``method="auto"`` chose): exactly by ``"gram"`` (n×n Hadamard
@@ -74,10 +75,6 @@ class InterplayResult:
     se_mir: float | None = None
     se_hdr: float | None = None
     seed: int | None = None
-
-    def as_dict(self) -> dict[str, float | int | str | bool]:
-        """Plain Python values, for logging and CSV rows."""
-        return {k: (float(v) if isinstance(v, torch.Tensor) else v) for k, v in self.__dict__.items()}
 
     @classmethod
     def undefined(cls, n: int, num_classes: int, pairing: str, center: bool) -> InterplayResult:
