@@ -395,3 +395,40 @@ def single(x) -> float:
 def lmc_cells(paths: str, metric: str, barrier: str) -> list[float]:
     """Spearman, its p, Pearson and its p of one row of lmc/correlations.csv (test set)."""
     return [lmc_corr(paths, metric, barrier, c) for c in ("spearman", "spearman_p", "pearson", "pearson_p")]
+
+
+# collapse-ce: the search for a cross-entropy setting that reaches train NC1 <= 0.01
+CE_SEARCH = "collapse-ce/search.csv"
+CE_ROW = ["last_epoch", "train_s", "train_accuracy", "train_nc1", "min_train_nc1", "train_nc2_etf_distance", "train_nc3",
+          "train_nc4", "train_mir_centred", "train_mir", "train_hdr_centred", "train_hdr"]
+
+
+def ce_search(run: str, column: str, seed: int = 0) -> float:
+    """One column of a row of collapse-ce/search.csv."""
+    return float(rows(CE_SEARCH, run=run, seed=seed)[0][column])
+
+
+def ce_search_row(run: str, seed: int = 0) -> list[float]:
+    """The numbers of a line of the page's search table, the first epoch at NC1 <= 0.01 last (where there is one)."""
+    r = rows(CE_SEARCH, run=run, seed=seed)[0]
+    first = r["first_epoch_nc1_le_0.01"]
+    return [float(r[c]) for c in CE_ROW] + ([float(first)] if first else [])
+
+
+def ce_run(run: str, column: str, epoch: int | None = None, seed: int = 0, split: str = "train") -> float:
+    """One record of an archived collapse-ce run (its last epoch unless given)."""
+    path = f"collapse-ce/{run}/measurements.csv"
+    epoch = max(values(path, "epoch")) if epoch is None else epoch
+    return float(values(path, column, epoch=epoch, seed=seed, split=split)[0])
+
+
+CE_READINGS = ["nc1", "nc2_etf_distance", "nc3", "nc4", "mir_centred", "mir", "mir_class", "hdr_centred", "hdr", "hdr_class",
+               "rho", "mir_rho", "hdr_rho"]
+
+
+def ce_readings(run: str, seed: int, split: str) -> list[float]:
+    """A line of the page's readings table: NC1–NC4, MIR and HDR in the three readings, ρ and the collapse values at ρ."""
+    return [ce_run(run, c, seed=seed, split=split) for c in CE_READINGS]
+
+
+__all__ += ["CE_SEARCH", "ce_search", "ce_search_row", "ce_run", "ce_readings"]
