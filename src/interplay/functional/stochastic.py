@@ -4,19 +4,24 @@ The exact joint entropy needs the spectrum of ``K_Z ⊙ K_W``, whose smallest ex
 has side ``min(n, r·s)`` (r = rank of the head Gram, s = rank of the features): infeasible for
 CIFAR-100 or ImageNet. The estimator never forms it. With unit rows ``ẑ_i`` and head Gram
 ``G = Ŵ Ŵᵀ``, ``(K_Z ⊙ K_W) v = [ẑ_iᵀ Σ_c G_{y_i c} m_c]_i`` with ``m_c = Σ_{j∈c} v_j ẑ_j``,
-about ``4·n·d + 2·C²·d`` operations per vector. ``H = -tr f(A)`` with ``f(λ) = λ log λ`` and
+about ``4·n·d + 2·C²·d`` operations per vector. Where the n×n matrix fits in memory and its
+product is cheaper (2·n² against that count, and one GEMM instead of per-class gathers) it is
+formed once, blockwise, and applied by GEMM. ``H = -tr f(A)`` with ``f(λ) = λ log λ`` and
 ``A = (K_Z ⊙ K_W)/n`` splits, for any orthonormal ``Q`` (n, k) and ``P = I - Q Qᵀ``, into
 
 ``tr f(A) = tr(Qᵀ f(A) Q) + E[xᵀ f(A) x]``, ``x = P g`` with Rademacher ``g``.
 
-``Q`` holds the top Ritz vectors of a randomised block Krylov sketch (deflation: near collapse
-the top C eigenvalues carry most of ``‖f(A)‖_F``, which sets the probes' variance). The first
+``Q`` holds the top Ritz vectors of a randomised block Krylov sketch (deflation: the top
+eigenvalues carry most of ``‖f(A)‖_F``, which sets the probes' variance). Its rank starts at 256
+whatever the number of classes and doubles while the probes predict that it pays. The first
 term is a block Gauss quadrature from ``Q``, deterministic; the second is stochastic Lanczos
 quadrature (Ubaru, Chen & Saad 2017, SIAM J. Matrix Anal. Appl. 38(4)) over independent probes,
 whose sample standard deviation gives the standard error; compare Hutch++ (Meyer et al. 2021,
-arXiv 2010.09649 §3). Gauss quadrature of ``λ log λ`` is exact in the limit and increases with
-the number of steps (``f^{(2m)} > 0``); steps are added until the last doubling moved the
-estimate by less than a tenth of the requested standard error.
+arXiv 2010.09649 §3). Each probe's Gauss quadrature of ``λ log λ`` is a lower bound
+(``f^{(2m)} > 0``) and its Gauss–Radau quadrature with a node at 0 an upper bound
+(``f^{(2m+1)} < 0``, A is PSD; Golub & Meurant 2010, "Matrices, Moments and Quadrature", §6.2):
+the midpoint is used, steps are added until the half-width is a third of the requested
+standard error, and the half-width enters the reported standard error as a uniform error.
 """
 
 from __future__ import annotations
@@ -28,94 +33,45 @@ from typing import NamedTuple
 
 import torch
 
-from interplay.functional.entropy import entropy_from_eigenvalues, psd_eigenvalues, row_gram_eigenvalues, xlogx
+from interplay.functional.entropy import (
+    entropy_from_eigenvalues,
+    psd_eigenvalues,
+    row_gram_eigenvalues,
+    xlogx,
+)
 from interplay.functional.information import PairEntropies
+from interplay.functional.joint_operators import (
+    DenseJointOperator,
+    JointOperator,
+    joint_operator,
+)
 from interplay.validation import check_tolerance
 
-__all__ = ["JointOperator", "JointEntropyEstimate", "estimate_joint_entropy", "rows_of_second_moments", "stochastic_entropies"]
+__all__ = ["DenseJointOperator", "JointEntropyEstimate", "JointOperator", "estimate_joint_entropy", "joint_operator", "rows_of_second_moments", "stochastic_entropies"]
 
-_CHUNK_BYTES = 2**28
 _PROBE_BLOCK = 16
 _SKETCH_BLOCKS = 4
-
-
-class JointOperator:
-    """The map ``v ↦ (K_Z ⊙ K_W) v / n`` without any n×n matrix.
-
-    Samples are grouped by class, and classes whose sizes share a power of two share one
-    zero-padded batched product, so padding at most doubles the stored features.
-
-    Args:
-        z: (n, d) unit rows (normalised, optionally centred representations).
-        labels: (n,) class of each row.
-        head_gram: (C, C) Gram of the unit heads.
-        total: the divisor n of the Gram (default: the number of rows). Rows ``B_cᵀ`` with
-            ``B_c B_cᵀ = S_c`` per class give the non-zero spectrum of the samples' joint Gram.
-        chunk_bytes: largest intermediate per-class moment ``(C, d, k)`` of one product; the
-            probe columns are processed in chunks that fit it.
-
-    Example:
-        >>> z = torch.eye(3, dtype=torch.float64)
-        >>> op = JointOperator(z, torch.tensor([0, 1, 1]), torch.eye(2, dtype=torch.float64))
-        >>> op(torch.ones(3, 1, dtype=torch.float64)).flatten() * 3  # K_Z ⊙ K_W = I
-        tensor([1., 1., 1.], dtype=torch.float64)
-    """
-
-    def __init__(
-        self, z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None, chunk_bytes: int = _CHUNK_BYTES
-    ) -> None:
-        n, d = z.shape
-        device = z.device
-        labels = labels.to(device)
-        counts = torch.bincount(labels, minlength=head_gram.shape[0])  # (C,)
-        present = torch.nonzero(counts).flatten()
-        slot = torch.full_like(counts, -1)
-        slot[present] = torch.arange(present.numel(), device=device)
-        self.n, self.dim, self.dtype, self.device, self.total = n, d, z.dtype, device, total or n
-        self.gram = head_gram.to(device)[present][:, present]  # (C', C')
-        order = torch.argsort(labels, stable=True)
-        starts = torch.cumsum(counts, 0) - counts  # (C,)
-        rank = torch.arange(n, device=device) - starts[labels[order]]  # position of each sample within its class
-        padded = torch.cat([z, z.new_zeros(1, d)])  # row n is the zero padding row
-        self.buckets = []
-        size_class = torch.ceil(torch.log2(counts[present].double())).long()  # (C',)
-        for level in torch.unique(size_class).tolist():
-            classes = present[size_class == level]  # (g,)
-            width = int(counts[classes].max())
-            index = torch.full((classes.numel(), width), n, dtype=torch.long, device=device)  # (g, m)
-            local = torch.full_like(counts, -1)
-            local[classes] = torch.arange(classes.numel(), device=device)
-            mine = local[labels[order]] >= 0
-            index[local[labels[order]][mine], rank[mine]] = order[mine]
-            self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
-        self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
-
-    def __call__(self, v: torch.Tensor) -> torch.Tensor:
-        """``A v`` for a block of vectors v (n, k)."""
-        return torch.cat([self._apply(part) for part in torch.split(v, self.chunk, dim=1)], dim=1)
-
-    def _apply(self, v: torch.Tensor) -> torch.Tensor:
-        k = v.shape[1]
-        c, d = self.gram.shape[0], self.dim
-        padded = torch.cat([v, v.new_zeros(1, k)])  # (n+1, k)
-        # Moments are kept as (k, d) per class, so that both batched products read the stored
-        # features row-major: in float64 that layout runs the products about 1.7× faster.
-        moments = v.new_zeros(c, k, d)  # m_cᵀ = Σ_{j∈c} v_j ẑ_jᵀ
-        for slots, index, z in self.buckets:
-            moments[slots] = padded[index].mT @ z  # (g, k, d)
-        mixed = (self.gram @ moments.reshape(c, k * d)).reshape(c, k, d)  # Σ_c' G_{c c'} m_c'ᵀ
-        out = v.new_empty(self.n + 1, k)
-        for slots, index, z in self.buckets:
-            out[index] = (mixed[slots] @ z.mT).mT  # (g, m, k); padding lands in row n
-        return out[: self.n] / self.total
+_DEFLATION_RANK = 256
+_CHECK = 8  # Lanczos steps between checks of the quadrature's bracket
 
 
 def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
-    """Orthonormal columns spanning ``x`` minus its part in ``basis`` (twice, for rounding)."""
+    """Orthonormal columns spanning ``x`` minus its part in ``basis`` (twice, for rounding).
+
+    Cholesky QR in float64 (GEMMs, several times faster than Householder on tall blocks), and
+    Householder where the block is too ill-conditioned for it (a Krylov block that ran out of
+    directions, e.g. near collapse).
+    """
     for _ in range(2):
         if basis is not None:
             x = x - basis @ (basis.mT @ x)
-        x = torch.linalg.qr(x).Q
+        wide = x.double()
+        factor, info = torch.linalg.cholesky_ex(wide.mT @ wide)
+        diagonal = factor.diagonal()
+        if int(info) == 0 and float(diagonal.min()) > 1e-6 * float(diagonal.max()):
+            x = torch.linalg.solve_triangular(factor.mT, wide, upper=True, left=False).to(x.dtype)
+        else:
+            x = torch.linalg.qr(x).Q
     return x
 
 
@@ -146,7 +102,8 @@ def _block_krylov(op, start: torch.Tensor, blocks: int):
 
 
 def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top-``rank`` Ritz vectors Q (n, rank) of a sketch, and ``tr(Qᵀ f(A) Q)`` by block Gauss quadrature.
+    """Top-``rank`` Ritz vectors Q (n, rank) of a sketch, ``tr(Qᵀ f(A) Q)`` by block Gauss quadrature,
+    and a bound on the quadrature's error.
 
     Blocks are added to the quadrature until one changes it by less than ``tolerance``.
     """
@@ -157,42 +114,63 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     q = basis @ vectors[:, -rank:]  # (n, rank)
     del basis, projected  # the sketch's basis is freed before the quadrature's grows
     previous = None
-    for _, projected in _block_krylov(op, q, max_blocks):
+    for basis, projected in _block_krylov(op, q, max_blocks):
+        if previous is None:
+            q = basis[:, :rank].clone()  # the orthonormalised Q that the quadrature integrates over
         theta, vectors = torch.linalg.eigh(projected)
         top = (vectors[:rank].square().sum(0) * xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
         if previous is not None and abs(float(top - previous)) <= tolerance:
             break
         previous = top
-    return q, top
+    # The last block's change bounds what more blocks would add; rounding sets a floor under it.
+    return q, top, max(abs(float(top - previous)), op.n * torch.finfo(op.dtype).eps * abs(float(top)))
 
 
-def _lanczos(op, x: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lanczos coefficients (alphas (p, m), betas (p, m-1)) of each column of x, run side by side."""
+def _lanczos(op, x: torch.Tensor, max_steps: int, done) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lanczos coefficients (alphas (p, m), betas (p, m)) of each column of x, run side by side,
+    until ``done(alphas, betas)`` (asked every ``_CHECK`` steps) or ``max_steps``.
+
+    ``betas[:, -1]`` is the coupling to the next, unused Lanczos vector (for Gauss–Radau).
+    """
     norm = torch.linalg.vector_norm(x, dim=0)
     v, previous, beta = x / norm, torch.zeros_like(x), x.new_zeros(x.shape[1])
     alphas, betas = [], []
-    for step in range(steps):
+    for step in range(max_steps):
         w = op(v) - beta * previous
         alpha = (w * v).sum(0)
         w = w - alpha * v
         w = w - (w * v).sum(0) * v  # local reorthogonalisation: keeps alpha accurate
-        alphas.append(alpha)
-        if step == steps - 1:
-            break
         beta = torch.linalg.vector_norm(w, dim=0)
         # An invariant subspace reached (beta ≈ 0) ends that column's recurrence.
         live = beta > 1e3 * torch.finfo(w.dtype).eps * alpha.abs().clamp_min(1 / op.n)
         beta = torch.where(live, beta, torch.zeros_like(beta))
-        previous, v = v, torch.where(live, w / beta.clamp_min(torch.finfo(w.dtype).tiny), torch.zeros_like(w))
+        alphas.append(alpha)
         betas.append(beta)
-    return torch.stack(alphas, 1).double(), torch.stack(betas, 1).double() if betas else x.new_zeros(x.shape[1], 0)
+        if (step + 1) % _CHECK == 0 and done(torch.stack(alphas, 1).double(), torch.stack(betas, 1).double()):
+            break
+        previous, v = v, torch.where(live, w / beta.clamp_min(torch.finfo(w.dtype).tiny), torch.zeros_like(w))
+    return torch.stack(alphas, 1).double(), torch.stack(betas, 1).double()
 
 
-def _quadrature(alphas: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
-    """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,)."""
+def _gauss(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,), with T's eigenpairs."""
     t = torch.diag_embed(alphas) + torch.diag_embed(betas, 1) + torch.diag_embed(betas, -1)  # (p, m, m)
     theta, vectors = torch.linalg.eigh(t)
-    return (vectors[:, 0, :].square() * xlogx(theta)).sum(1)
+    return (vectors[:, 0, :].square() * xlogx(theta)).sum(1), theta, vectors
+
+
+def _bracket(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gauss (lower) and Gauss–Radau with a node at 0 (upper) quadratures of ``e1ᵀ f(A) e1`` (p,) each.
+
+    The Radau rule extends T by the next beta and ``α = β_m² [T⁻¹]_{mm}``, which puts a node at 0.
+    Where T is numerically singular a Ritz value already sits at 0 and the Gauss rule is kept.
+    """
+    gauss, theta, vectors = _gauss(alphas, betas[:, :-1])
+    regular = theta[:, 0] > theta[:, -1].abs() * alphas.shape[1] * 1e-12
+    inverse = (vectors[:, -1, :].square() / torch.where(regular[:, None], theta, torch.ones_like(theta))).sum(1)
+    extra = torch.where(regular, betas[:, -1].square() * inverse, torch.zeros_like(inverse))
+    radau, _, _ = _gauss(torch.cat([alphas, extra[:, None]], 1), betas)
+    return gauss, torch.where(regular, torch.maximum(radau, gauss), gauss)
 
 
 @dataclass(frozen=True)
@@ -216,20 +194,21 @@ def estimate_joint_entropy(
     seed: int = 0,
     total: int | None = None,
     max_probes: int = 1024,
-    steps: int = 24,
-    max_steps: int = 192,
+    max_steps: int = 256,
     max_blocks: int = 8,
     memory_bytes: int = 2**30,
 ) -> JointEntropyEstimate:
     """Stochastic Lanczos estimate of the joint entropy of unit rows paired with their class heads.
 
-    Choices, all adaptive: the deflation rank starts at the number of present classes plus 8
-    (near collapse the top C eigenvalues hold most of ``‖f(A)‖_F``) and doubles while the first
-    probe block predicts that the probes would cost more than the larger deflation and the
-    doubling at least halved the probe variance; Lanczos steps double until the quadrature of
-    the first block moved by less than a tenth of ``standard_error``; probes are drawn in blocks
-    of 16 (at least two blocks) until the standard error of their mean reaches
-    ``standard_error`` or ``max_probes``.
+    Choices, all adaptive: the product is the cheaper of the class-moment and the dense one
+    (:func:`joint_operator`); the deflation rank starts at 256 (at most n/4) and doubles while the
+    first probe block predicts that the probes would cost more than the larger deflation and the
+    doubling at least halved the probe variance; each probe block takes Lanczos steps, eight at a
+    time, until the mean half-width of its Gauss / Gauss–Radau brackets is a third of
+    ``standard_error``; probes are drawn in blocks of 16 (two at first, then as many as the
+    spread so far predicts are missing, in one Lanczos run, so that products are GEMMs) until the
+    standard error of their mean, with the brackets' half-width counted as a uniform error,
+    reaches ``standard_error`` or ``max_probes``.
 
     Args:
         z: (n, d) unit rows; labels: (n,) classes; head_gram: (C, C) Gram of the unit heads.
@@ -237,11 +216,11 @@ def estimate_joint_entropy(
         seed: seed of the sketch and the probes; equal seeds give equal estimates.
         total: see :class:`JointOperator`.
         max_probes: largest number of probe vectors.
-        steps, max_steps: first and largest number of Lanczos steps per probe.
+        max_steps: largest number of Lanczos steps per probe.
         max_blocks: most block Krylov steps of the deflated quadrature (blocks are added
             until one changes it by less than a tenth of ``standard_error``).
-        memory_bytes: bound on the deflation basis (``n·max_blocks·rank`` numbers) and on the
-            per-class moments of one product (see :class:`JointOperator`).
+        memory_bytes: bound on the deflation basis (``n·max_blocks·rank`` numbers), on the
+            dense product's n×n matrix and on the per-class moments of one product.
 
     Returns:
         A :class:`JointEntropyEstimate`.
@@ -253,61 +232,77 @@ def estimate_joint_entropy(
         >>> abs(est.h_joint - math.log(64)) < 3 * est.standard_error + 1e-9
         True
     """
-    op = JointOperator(z, labels, head_gram, total=total, chunk_bytes=memory_bytes // 4)
+    op = joint_operator(z, labels, head_gram, total=total, memory_bytes=memory_bytes, standard_error=standard_error)
     n = op.n
     generator = torch.Generator().manual_seed(seed)
     largest = min(n // 4, memory_bytes // (z.element_size() * n * max_blocks))
-    rank = min(op.gram.shape[0] + 8, largest)
-    first = _deflate(op, rank, max_blocks, steps, standard_error, max_steps, generator)
+    rank = min(_DEFLATION_RANK, largest)
+    first = _deflate(op, rank, max_blocks, standard_error, max_steps, generator)
     while 2 * rank <= largest:
         # Probes still needed, in products, against a deflation of twice the rank (about 2·7 products per direction).
         if (first.spread / standard_error) ** 2 * first.steps <= 4 * (_SKETCH_BLOCKS + 3) * rank:
             break
-        wider = _deflate(op, 2 * rank, max_blocks, steps, standard_error, max_steps, generator)
+        wider = _deflate(op, 2 * rank, max_blocks, standard_error, max_steps, generator)
         halved = wider.spread**2 <= first.spread**2 / 2
         if wider.spread < first.spread:
             first, rank = wider, 2 * rank
         if not halved:
             break
-    q, top, values, steps, _ = first
-    samples = [values]
+    q, top, error, values, widths, steps, _ = first
+    samples, bounds, most = [values], [widths], steps
     while True:
-        all_values = torch.cat(samples)
+        all_values, all_widths = torch.cat(samples), torch.cat(bounds)
         p = all_values.numel()
-        se = float(all_values.std() / math.sqrt(p))
+        # The midpoints' error lies within the mean half-width: counted as a uniform error on it.
+        se = math.sqrt(float(all_values.var()) / p + float(all_widths.mean()) ** 2 / 3 + error**2)
         if p >= max_probes or (p >= 2 * _PROBE_BLOCK and se <= standard_error):
             break
-        x = _probes(q, op, generator)
-        alphas, betas = _lanczos(op, x, steps)
-        samples.append(torch.linalg.vector_norm(x, dim=0).double().square() * _quadrature(alphas, betas))
-    return JointEntropyEstimate(-float(top + all_values.mean()), se, p, steps, rank, seed)
+        # Draw at once the probes the spread so far predicts are missing (whole blocks of 16).
+        missing = (float(all_values.var()) / standard_error**2 - p) / _PROBE_BLOCK
+        count = min(max(1, math.ceil(missing)) * _PROBE_BLOCK, max_probes - p)
+        values, widths, steps = _probe_values(op, _probes(q, op, generator, count), standard_error, max_steps)
+        samples.append(values)
+        bounds.append(widths)
+        most = max(most, steps)
+    return JointEntropyEstimate(-float(top + all_values.mean()), se, p, most, rank, seed)
 
 
-def _probes(q: torch.Tensor | None, op: JointOperator, generator: torch.Generator) -> torch.Tensor:
-    g = (torch.randint(0, 2, (op.n, _PROBE_BLOCK), generator=generator) * 2 - 1).to(op.device, op.dtype)  # (n, p) Rademacher
+def _probes(q: torch.Tensor | None, op, generator: torch.Generator, count: int = 2 * _PROBE_BLOCK) -> torch.Tensor:
+    g = (torch.randint(0, 2, (op.n, count), generator=generator) * 2 - 1).to(op.device, op.dtype)  # (n, p) Rademacher
     return g if q is None else g - q @ (q.mT @ g)
+
+
+def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Midpoints (p,) and half-widths (p,) of each probe's ``xᵀ f(A) x`` bracket, and the steps taken."""
+    scale = torch.linalg.vector_norm(x, dim=0).double().square()
+
+    def narrow(alphas: torch.Tensor, betas: torch.Tensor) -> bool:
+        low, high = _bracket(alphas, betas)
+        return float((scale * (high - low)).mean()) / 2 <= standard_error / 3
+
+    alphas, betas = _lanczos(op, x, max_steps, narrow)
+    low, high = _bracket(alphas, betas)
+    return scale * (low + high) / 2, scale * (high - low) / 2, alphas.shape[1]
 
 
 class _Deflated(NamedTuple):
     q: torch.Tensor | None  # (n, rank) deflated directions
     top: torch.Tensor  # tr(Qᵀ f(A) Q)
-    values: torch.Tensor  # (16,) first probe block's xᵀ f(A) x
+    error: float  # bound on its quadrature's error
+    values: torch.Tensor  # (32,) first two probe blocks' xᵀ f(A) x (midpoints)
+    widths: torch.Tensor  # (32,) their half-widths
     steps: int
     spread: float  # their standard deviation
 
 
-def _deflate(op, rank, max_blocks, steps, standard_error, max_steps, generator) -> _Deflated:
-    """Deflate ``rank`` directions, then run the first probe block with enough Lanczos steps."""
-    q, top = _deflation(op, rank, max_blocks, standard_error / 10, generator) if rank > 0 else (None, torch.zeros((), dtype=torch.float64, device=op.device))
-    x = _probes(q, op, generator)
-    scale = torch.linalg.vector_norm(x, dim=0).double().square()
-    while True:
-        alphas, betas = _lanczos(op, x, steps)
-        values = scale * _quadrature(alphas, betas)
-        half = scale * _quadrature(alphas[:, : steps // 2], betas[:, : steps // 2 - 1])
-        if float((values - half).mean().abs()) <= standard_error / 10 or steps >= max_steps:
-            return _Deflated(q, top, values, steps, float(values.std()))
-        steps = min(2 * steps, max_steps)
+def _deflate(op, rank, max_blocks, standard_error, max_steps, generator) -> _Deflated:
+    """Deflate ``rank`` directions, then run the first probe block."""
+    if rank > 0:
+        q, top, error = _deflation(op, rank, max_blocks, standard_error / 10, generator)
+    else:
+        q, top, error = None, torch.zeros((), dtype=torch.float64, device=op.device), 0.0
+    values, widths, steps = _probe_values(op, _probes(q, op, generator), standard_error, max_steps)
+    return _Deflated(q, top, error, values, widths, steps, float(values.std()))
 
 
 def rows_of_second_moments(second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

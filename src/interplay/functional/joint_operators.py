@@ -1,0 +1,136 @@
+"""Products with the sample-pairing joint Gram ``(K_Z ⊙ K_W)/n`` for the stochastic estimator.
+
+Two ways, chosen by :func:`joint_operator`: per-class moments (no n×n matrix; about
+``4·n·d + 2·C'²·d`` operations per vector) or the n×n matrix formed once (``2·n²`` per vector,
+one GEMM).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
+
+_CHUNK_BYTES = 2**28
+_SINGLE_ABOVE = 1e-3  # nats: requested standard errors from which dense products run in float32
+
+
+class JointOperator:
+    """The map ``v ↦ (K_Z ⊙ K_W) v / n`` without any n×n matrix.
+
+    Samples are grouped by class, and classes whose sizes share a power of two share one
+    zero-padded batched product, so padding at most doubles the stored features.
+
+    Args:
+        z: (n, d) unit rows (normalised, optionally centred representations).
+        labels: (n,) class of each row.
+        head_gram: (C, C) Gram of the unit heads.
+        total: the divisor n of the Gram (default: the number of rows). Rows ``B_cᵀ`` with
+            ``B_c B_cᵀ = S_c`` per class give the non-zero spectrum of the samples' joint Gram.
+        chunk_bytes: largest intermediate per-class moment ``(C, d, k)`` of one product; the
+            probe columns are processed in chunks that fit it.
+
+    Example:
+        >>> z = torch.eye(3, dtype=torch.float64)
+        >>> op = JointOperator(z, torch.tensor([0, 1, 1]), torch.eye(2, dtype=torch.float64))
+        >>> op(torch.ones(3, 1, dtype=torch.float64)).flatten() * 3  # K_Z ⊙ K_W = I
+        tensor([1., 1., 1.], dtype=torch.float64)
+    """
+
+    def __init__(
+        self, z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None, chunk_bytes: int = _CHUNK_BYTES
+    ) -> None:
+        n, d = z.shape
+        device = z.device
+        labels = labels.to(device)
+        counts = torch.bincount(labels, minlength=head_gram.shape[0])  # (C,)
+        present = torch.nonzero(counts).flatten()
+        slot = torch.full_like(counts, -1)
+        slot[present] = torch.arange(present.numel(), device=device)
+        self.n, self.dim, self.dtype, self.device, self.total = n, d, z.dtype, device, total or n
+        self.gram = head_gram.to(device)[present][:, present]  # (C', C')
+        order = torch.argsort(labels, stable=True)
+        starts = torch.cumsum(counts, 0) - counts  # (C,)
+        rank = torch.arange(n, device=device) - starts[labels[order]]  # position of each sample within its class
+        padded = torch.cat([z, z.new_zeros(1, d)])  # row n is the zero padding row
+        self.buckets = []
+        size_class = torch.ceil(torch.log2(counts[present].double())).long()  # (C',)
+        for level in torch.unique(size_class).tolist():
+            classes = present[size_class == level]  # (g,)
+            width = int(counts[classes].max())
+            index = torch.full((classes.numel(), width), n, dtype=torch.long, device=device)  # (g, m)
+            local = torch.full_like(counts, -1)
+            local[classes] = torch.arange(classes.numel(), device=device)
+            mine = local[labels[order]] >= 0
+            index[local[labels[order]][mine], rank[mine]] = order[mine]
+            self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
+        self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        """``A v`` for a block of vectors v (n, k)."""
+        return torch.cat([self._apply(part) for part in torch.split(v, self.chunk, dim=1)], dim=1)
+
+    def _apply(self, v: torch.Tensor) -> torch.Tensor:
+        k = v.shape[1]
+        c, d = self.gram.shape[0], self.dim
+        padded = torch.cat([v, v.new_zeros(1, k)])  # (n+1, k)
+        # Moments are kept as (k, d) per class, so that both batched products read the stored
+        # features row-major: in float64 that layout runs the products about 1.7× faster.
+        moments = v.new_zeros(c, k, d)  # m_cᵀ = Σ_{j∈c} v_j ẑ_jᵀ
+        for slots, index, z in self.buckets:
+            moments[slots] = padded[index].mT @ z  # (g, k, d)
+        mixed = (self.gram @ moments.reshape(c, k * d)).reshape(c, k, d)  # Σ_c' G_{c c'} m_c'ᵀ
+        out = v.new_empty(self.n + 1, k)
+        for slots, index, z in self.buckets:
+            out[index] = (mixed[slots] @ z.mT).mT  # (g, m, k); padding lands in row n
+        return out[: self.n] / self.total
+
+
+class DenseJointOperator:
+    """``v ↦ (K_Z ⊙ K_W) v / n`` by one GEMM with the n×n matrix, formed once in row blocks.
+
+    Arguments as :class:`JointOperator`; the matrix (n² numbers) is held in ``precision``
+    (default: ``z``'s dtype), and each product is taken in it and returned in ``z``'s dtype.
+
+    Example:
+        >>> z = torch.eye(3, dtype=torch.float64)
+        >>> op = DenseJointOperator(z, torch.tensor([0, 1, 1]), torch.eye(2, dtype=torch.float64))
+        >>> op(torch.ones(3, 1, dtype=torch.float64)).flatten() * 3
+        tensor([1., 1., 1.], dtype=torch.float64)
+    """
+
+    def __init__(self, z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None,
+                 precision: torch.dtype | None = None) -> None:
+        n = z.shape[0]
+        self.n, self.dim, self.dtype, self.device, self.total = n, z.shape[1], z.dtype, z.device, total or n
+        z = z.to(precision or z.dtype)
+        labels, gram = labels.to(z.device), head_gram.to(z.device, z.dtype)
+        self.matrix = z.new_empty(n, n)
+        rows = max(1, _CHUNK_BYTES // (4 * n * z.element_size()))
+        for start in range(0, n, rows):
+            block = slice(start, start + rows)  # two (rows, n) temporaries at a time
+            torch.mul(z[block] @ z.mT, gram[labels[block]][:, labels], out=self.matrix[block])
+        self.matrix /= self.total
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
+
+
+def joint_operator(z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None,
+                   memory_bytes: int = 2**30, standard_error: float = 0.0) -> JointOperator | DenseJointOperator:
+    """The cheaper of the two products, by flops weighted by their measured speed.
+
+    Per vector the class-moment product costs ``4·n·d + 2·C'²·d`` operations in gathers, small
+    batched products and one GEMM; the dense one ``2·n²`` in one GEMM. On SmolLM2's hidden states
+    (n = 8,260, d = 576, C' = 368, 2 threads) the first ran at a third of the second's speed per
+    operation, hence the factor 3. The dense matrix must also fit ``memory_bytes``. Its products
+    are taken in float32 (three times faster there) where the requested ``standard_error`` is at
+    least ``1e-3`` nats, far above their rounding (see docs/linguistic-collapse.md, "Cost").
+    """
+    n, d = z.shape
+    classes = int(torch.unique(labels).numel())
+    single = torch.float32 if standard_error >= _SINGLE_ABOVE else z.dtype
+    size = torch.finfo(single).bits // 8
+    if n * n * size <= memory_bytes and 2 * n * n <= 3 * (4 * n * d + 2 * classes**2 * d):
+        return DenseJointOperator(z, labels, head_gram, total=total, precision=single)
+    return JointOperator(z, labels, head_gram, total=total, chunk_bytes=memory_bytes // 4)
