@@ -41,7 +41,7 @@ def _direct(features, labels, heads):
     cos = (w * centred).sum(1) / np.linalg.norm(w, axis=1) / np.linalg.norm(centred, axis=1)
     return {
         "cdnv": cdnv, "gnc2_log": log.var(), "gnc2_log_mean": log.mean(), "gnc2_riesz": riesz.var(),
-        "gnc2_riesz_mean": riesz.mean(), "unc3": cos.std() / cos.mean(),
+        "gnc2_riesz_mean": riesz.mean(), "unc3": cos.var(ddof=1),
     }, cos
 
 
@@ -79,3 +79,19 @@ def test_values_at_a_simplex_etf(c):
 def test_coinciding_means_give_an_infinite_cdnv():
     means = torch.tensor([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
     assert math.isinf(float(collapse_geometry.cdnv(means, torch.ones(3, dtype=torch.float64))))
+
+
+def test_unc3_is_the_sample_variance_of_head_mean_cosines():
+    """Wu & Papyan's uniform duality: Bessel-corrected variance over classes of cos(w_c, μ_c − μ_G),
+    μ_G the mean of the class means; cosines set by hand, so the value is known without the code."""
+    angles = np.array([0.1, 0.4, 0.7, 1.0, 1.3])  # head c at this angle to its centred mean, turned towards e_5
+    c = len(angles)
+    means = np.eye(c + 1)[:c] * 3.0  # their centred versions are orthogonal to e_5
+    centred = means - means.mean(0)
+    unit = centred / np.linalg.norm(centred, axis=1, keepdims=True)
+    heads = np.cos(angles)[:, None] * unit + np.sin(angles)[:, None] * np.eye(c + 1)[c]
+    labels = torch.arange(c).repeat(3)
+    result = neural_collapse(torch.from_numpy(means)[labels], labels, torch.from_numpy(heads))
+    expected = np.var(np.cos(angles), ddof=1)
+    assert float(result.unc3) == pytest.approx(expected, rel=1e-12)
+    assert float(result.unc3) != pytest.approx(np.std(np.cos(angles)) / np.mean(np.cos(angles)), rel=1e-3)

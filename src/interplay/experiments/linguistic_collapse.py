@@ -270,8 +270,6 @@ def _figure(rows: list[dict], path: Path) -> Path:
         axis.set_xscale("log")
         if column in ("nc1", "cdnv"):
             axis.set_yscale("log")
-        if column == "unc3":
-            axis.set_yscale("symlog", linthresh=1)  # a control's cosines average near 0, so its UNC3 runs far negative
         axis.set_title(column.upper().replace("_TOP1", " (vs top-1)"), fontsize=9)
         axis.set_xlabel("min_count (tokens kept)", fontsize=8)
         axis.grid(alpha=0.3)

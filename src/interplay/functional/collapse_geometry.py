@@ -11,8 +11,10 @@ Statistics over pairs are over the C(C−1) ordered pairs c ≠ c' (the same as 
   logarithmic kernel ``log(1/‖m_c − m_c'‖)`` and of the Riesz kernel ``sign(s)·‖m_c − m_c'‖^(−s)``
   with ``s = d − 2``. Wu & Papyan report the variance (lower is more uniform). In float64 the
   Riesz kernel overflows for close pairs once s is in the hundreds.
-- UNC3 (uniform duality; Wu & Papyan 2024): the coefficient of variation (population std / mean)
-  over classes of the cosines ``cos(w_c, μ_c − μ_G)`` between heads and centred means.
+- UNC3 (uniform duality; Wu & Papyan 2024): the variance over classes (with Bessel's correction,
+  as ``torch.var``) of the cosines ``cos(w_c, μ_c − μ_G)`` between heads and centred means, as
+  Wu & Papyan's analysis code (rhubarbwu/linguistic-collapse, ``similarities(W, M, mG, cos=True)``
+  then ``.var()``) computes it; lower is more uniform.
 
 Coinciding class means give an infinite CDNV and log kernel, never a silent finite number.
 """
@@ -125,7 +127,7 @@ def hyperspherical_uniformity(centred: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 def uniform_duality(heads: torch.Tensor, centred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cosines (C,) between each head and its centred class mean, and their coefficient of variation.
+    """Cosines (C,) between each head and its centred class mean, and their variance (UNC3, Bessel-corrected).
 
     Example:
         >>> cos, unc3 = uniform_duality(torch.eye(3), 2 * torch.eye(3))
@@ -133,4 +135,4 @@ def uniform_duality(heads: torch.Tensor, centred: torch.Tensor) -> tuple[torch.T
         ([1.0, 1.0, 1.0], 0.0)
     """
     cos = (normalize_rows(heads) * normalize_rows(centred)).sum(1)  # (C,)
-    return cos, cos.std(correction=0) / cos.mean()
+    return cos, cos.var()
