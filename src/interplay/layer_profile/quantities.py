@@ -156,7 +156,12 @@ def layer_quantities(
 
 class _HeadRows:
     """The normalised head rows of the labels ``W[y]`` and their entropy, shared by the layers that keep
-    the same samples (each layer leaves out its all-zero rows): computed once, not once per layer."""
+    the same samples (each layer leaves out its all-zero rows): computed once, not once per layer.
+
+    The k unit head rows of the classes present are replaced by k coordinates with the same Gram
+    (:func:`span_coordinates`), which leaves the Gram of ``W[y]``, and so every entropy, unchanged,
+    while the joint Gram's Kronecker side ``d_l · k`` is then smaller than m for narrow layers.
+    """
 
     def __init__(self, head_weight: torch.Tensor, labels: torch.Tensor) -> None:
         self.weight, self.labels = head_weight, labels
@@ -165,8 +170,9 @@ class _HeadRows:
     def _rows(self, z: torch.Tensor, nonzero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.kept is None or not torch.equal(self.kept[0], nonzero):
             labels = self.labels[nonzero.to(self.labels.device)].to(z.device)
-            rows = check_no_zero_rows(self.weight.to(z)[labels], "the head rows of the labels W[y]")  # (m, d_head)
-            wy = normalize_rows(rows)
+            present, inverse = torch.unique(labels, return_inverse=True)
+            rows = check_no_zero_rows(self.weight.to(z)[present], "the head rows of the labels W[y]")  # (k, d_head)
+            wy = span_coordinates(normalize_rows(rows))[inverse]  # (m, min(k, d_head))
             self.kept = nonzero, wy, entropy_from_eigenvalues(row_gram_eigenvalues(wy), wy.shape[0])
         return self.kept[1], self.kept[2]
 
