@@ -82,7 +82,7 @@ def test_gram_entropy_accepts_float32_grams(generator):
     assert float(gram_entropy(k.double(), tol=1e-3)) == pytest.approx(want, abs=1e-5)
     with pytest.raises(ValueError, match="gram must be positive semi-definite"):
         gram_entropy(k.double())  # a float32 Gram stored as float64, without tol
-    with pytest.raises(ValueError, match=r"tol must be a number in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"tol must be a number >= 0 and < 1"):
         gram_entropy(k, tol=-1.0)
 
 

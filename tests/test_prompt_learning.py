@@ -64,7 +64,7 @@ def test_reset_restarts_the_context_from_its_seed(clip_folder):
 def test_an_init_phrase_of_the_wrong_length_is_refused(clip_folder):
     with pytest.raises(InterplayValueError, match="init 'a photo' is 2 tokens for this tokenizer, not n_ctx = 4"):
         PromptLearner.clip(clip_folder, NAMES, n_ctx=4, init="a photo")
-    with pytest.raises(InterplayValueError, match="n_ctx must be at least 1"):
+    with pytest.raises(InterplayValueError, match="n_ctx must be an int >= 1"):
         PromptLearner.clip(clip_folder, NAMES, n_ctx=0)
 
 

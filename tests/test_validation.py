@@ -42,7 +42,7 @@ W = torch.randn(2, 3)
         (lambda: interplay_metrics(X, Y, W, pairing="pairs"), r"pairing must be one of \('sample', 'class'\)"),
         (lambda: interplay_metrics(X, Y, W, center=torch.zeros(4)), r"center must have shape \(3,\), one entry per feature"),
         (lambda: neural_collapse(X, Y, W, bias=torch.zeros(3)), r"bias must have shape \(2,\)"),
-        (lambda: nc_reference(2), r"num_classes must be at least 3"),
+        (lambda: nc_reference(2), r"num_classes must be an int >= 3"),
         (lambda: InformationInterplay(3, 4, center=True), r"center=True with pairing='sample' needs the mean"),
     ],
 )

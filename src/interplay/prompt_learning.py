@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from interplay.validation import InterplayValueError
+from interplay.validation import InterplayValueError, check_scalar
 from interplay.vision_language import clip_parts, minilm_model
 
 __all__ = ["PromptLearner"]
@@ -41,8 +41,7 @@ class PromptLearner(nn.Module):
         super().__init__()
         if not names:
             raise InterplayValueError("prompt learning needs at least one class name.")
-        if n_ctx < 1:
-            raise InterplayValueError(f"n_ctx must be at least 1; got {n_ctx}.")
+        check_scalar(n_ctx, "n_ctx", minimum=1)
         self.tower = tower.requires_grad_(False)
         phrase = init or " ".join(["x"] * n_ctx)
         tokens = tokenizer([f"{phrase} {name}." for name in names], padding=True, return_tensors="pt",

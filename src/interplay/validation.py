@@ -33,6 +33,7 @@ __all__ = [
     "check_seed",
     "check_tolerance",
     "check_dtype",
+    "check_scalar",
 ]
 
 PAIRINGS = ("sample", "class")
@@ -148,16 +149,48 @@ def check_paired(x: torch.Tensor, y: torch.Tensor, names: tuple[str, str] = ("x"
         )
 
 
+def check_scalar(value: Any, name: str, kind: type = int, *, minimum: float | None = None, above: float | None = None,
+                 below: float | None = None, infinite: bool = False, optional: bool = False, why: str = "") -> Any:
+    """Check one scalar argument: its kind (``int``, or ``float`` which takes ints too), its bounds,
+    finiteness (``infinite`` admits +inf), or ``None`` when ``optional``; returns it as ``kind``.
+    Every message reads ``NAME must be KIND BOUNDS[ (WHY)]; got VALUE.``, like scikit-learn's.
+
+    Example:
+        >>> check_scalar(3, "steps", minimum=1)
+        3
+        >>> check_scalar(0.0, "tolerance", float, above=0, why="the standard error of MIR")
+        Traceback (most recent call last):
+        ...
+        interplay.validation.InterplayValueError: tolerance must be a number > 0 (the standard error of MIR); got 0.0.
+    """
+    if optional and value is None:
+        return None
+    whole = kind is int
+    bounds = [f"{sign} {_bound(bound)}" for sign, bound in ((">=", minimum), (">", above), ("<", below)) if bound is not None]
+    wanted = ("an int" if whole else "a number") + "".join(f" {b}" for b in bounds[:1]) + "".join(f" and {b}" for b in bounds[1:])
+    wanted += " or None" if optional else ""
+    wanted += f" ({why})" if why else ""
+    numeric = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, numeric):
+        raise InterplayTypeError(f"{name} must be {wanted}; got {value!r} of type {type(value).__name__}.")
+    finite = math.isfinite(value) or (infinite and value == math.inf)
+    if (not finite or (minimum is not None and value < minimum) or (above is not None and value <= above)
+            or (below is not None and value >= below)):
+        raise InterplayValueError(f"{name} must be {wanted}; got {value!r}.")
+    return kind(value)
+
+
+def _bound(value: float) -> str:
+    """A bound as a person writes it: 2**63 rather than its 19 digits."""
+    if isinstance(value, int) and value > 2**31 and value & (value - 1) == 0:
+        return f"2**{value.bit_length() - 1}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def check_num_classes(num_classes: Any, name: str = "num_classes", *, minimum: int = 2) -> int:
     """Check an integer class count of at least ``minimum``."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise InterplayTypeError(f"{name} must be an int; got {type(num_classes).__name__}.")
-    if num_classes < minimum:
-        raise InterplayValueError(
-            f"{name} must be at least {minimum}; got {num_classes}. "
-            + ("Values at neural collapse need C >= 3 (MIR is undefined for C = 2)." if minimum == 3 else "")
-        )
-    return int(num_classes)
+    why = "values at neural collapse need C >= 3; MIR is undefined for C = 2" if minimum == 3 else ""
+    return check_scalar(num_classes, name, minimum=minimum, why=why)
 
 
 def check_labels(labels: Any, n: int, num_classes: int, name: str = "labels") -> torch.Tensor:
@@ -275,17 +308,7 @@ def check_max_exact_size(value: Any) -> int:
         >>> check_max_exact_size(4096)
         4096
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InterplayTypeError(
-            f"max_exact_size must be an int (the largest matrix side to diagonalise); got {value!r} "
-            f"of type {type(value).__name__}."
-        )
-    if value < 2:
-        raise InterplayValueError(
-            f"max_exact_size must be at least 2 (the largest matrix side to diagonalise); got {value}. "
-            "The default is 8192."
-        )
-    return int(value)
+    return check_scalar(value, "max_exact_size", minimum=2, why="the largest matrix side to diagonalise; the default is 8192")
 
 
 def check_tolerance(value: Any) -> float:
@@ -295,9 +318,7 @@ def check_tolerance(value: Any) -> float:
         >>> check_tolerance(0.005)
         0.005
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) or value <= 0:
-        raise InterplayValueError(f"tolerance must be a positive number (the standard error of MIR); got {value!r}.")
-    return float(value)
+    return check_scalar(value, "tolerance", float, above=0, why="the standard error of MIR")
 
 
 def check_seed(value: Any, name: str = "seed") -> int:
@@ -307,11 +328,7 @@ def check_seed(value: Any, name: str = "seed") -> int:
         >>> check_seed(0)
         0
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InterplayTypeError(f"{name} must be an int in [0, 2**63); got {value!r} of type {type(value).__name__}.")
-    if not 0 <= value < 2**63:
-        raise InterplayValueError(f"{name} must be an int in [0, 2**63); got {value}.")
-    return int(value)
+    return check_scalar(value, name, minimum=0, below=2**63)
 
 
 def check_dtype(value: Any, name: str = "dtype") -> torch.dtype | None:

@@ -52,7 +52,7 @@ def test_mir_falls_and_nc1_rises_with_the_noise(rank):
     ("kwargs", "match"),
     [
         ({"rank": 0}, r"rank must lie in \[1, dim=64\]"),
-        ({"per_class": 1}, r"per_class must be at least 2"),
+        ({"per_class": 1}, r"per_class must be an int >= 2"),
         ({"scales": [-1.0]}, r"scales must be >= 0"),
         ({"cosine": -0.5}, r"cosine must lie in"),
         ({"dim": 10}, r"dim must be at least num_classes \+ 1 = 11"),

@@ -138,5 +138,5 @@ def test_bad_method_and_tolerance_are_named():
     features, labels, heads = make_case(100, 4, 3, "mid", balanced=True)
     with pytest.raises(ValueError, match="method must be one of auto, exact, stochastic"):
         interplay_metrics(features, labels, heads, method="sampled")
-    with pytest.raises(ValueError, match="tolerance must be a positive number"):
+    with pytest.raises(ValueError, match="tolerance must be a number > 0"):
         interplay_metrics(features, labels, heads, method="stochastic", tolerance=0)

@@ -121,7 +121,7 @@ def test_module_modes_are_left_alone():
 def test_errors_are_one_line_and_name_the_fix():
     with pytest.raises(InterplayValueError, match="center=True with pairing='sample'"):
         InterplayCallback(center=True)
-    with pytest.raises(InterplayValueError, match="every_n_epochs must be at least 1"):
+    with pytest.raises(InterplayValueError, match="every_n_epochs must be an int >= 1"):
         InterplayCallback(every_n_epochs=0)
     with pytest.raises(InterplayValueError, match="cannot find the labels in a batch of type Tensor"):
         labels_of(torch.zeros(3))

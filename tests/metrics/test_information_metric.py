@@ -147,7 +147,7 @@ def test_storage_follows_the_memory_budget(generator):
         InformationInterplay(4, 8, storage="moments", memory_budget=10)
     with pytest.raises(ValueError, match="storage must be one of auto, moments, features"):
         InformationInterplay(4, 8, storage="disk")
-    with pytest.raises(ValueError, match="tolerance must be a positive number"):
+    with pytest.raises(ValueError, match="tolerance must be a number > 0"):
         InformationInterplay(4, 8, tolerance=0)
     with pytest.raises(ValueError, match="method must be one of"):
         InformationInterplay(4, 8, method="fast")

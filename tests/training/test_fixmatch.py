@@ -27,7 +27,7 @@ def test_labelled_subsets_are_balanced_and_seeded():
     assert not first.equal(balanced_labelled(LABELS, 18, 6, seed=4))
 
 
-@pytest.mark.parametrize(("count", "message"), [(13, "not divisible by the 6 classes"), (66, "larger than the data set"), (0, "positive integer")])
+@pytest.mark.parametrize(("count", "message"), [(13, "not divisible by the 6 classes"), (66, "larger than the data set"), (0, "label count must be an int >= 1")])
 def test_bad_label_counts_are_clear_errors(count, message):
     with pytest.raises(ValueError, match=message):
         balanced_labelled(LABELS, count, 6, seed=0)

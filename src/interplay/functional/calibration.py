@@ -17,9 +17,9 @@ import torch
 from interplay.functional.closed_form import check_cosine, collapse_means
 from interplay.functional.collapse import neural_collapse
 from interplay.functional.interplay import interplay_metrics
-from interplay.validation import InterplayValueError, check_num_classes
+from interplay.validation import InterplayValueError, check_num_classes, check_scalar
 
-__all__ = ["calibration_curve", "DEFAULT_SCALES"]
+__all__ = ["calibration_curve"]
 
 DEFAULT_SCALES = tuple(round(10 ** (-1.5 + 0.2 * i), 5) for i in range(12))  # 0.032 ... 5.0
 
@@ -78,8 +78,7 @@ def calibration_curve(
     dim = max(64, 2 * c) if dim is None else dim
     if rank is not None and not 1 <= rank <= dim:
         raise InterplayValueError(f"rank must lie in [1, dim={dim}] (None for isotropic noise); got {rank}.")
-    if per_class < 2:
-        raise InterplayValueError(f"per_class must be at least 2 for a within-class spread; got {per_class}.")
+    check_scalar(per_class, "per_class", minimum=2, why="two samples make a within-class spread")
     if any(s < 0 for s in scales):
         raise InterplayValueError(f"scales must be >= 0; got {list(scales)}.")
     means = collapse_means(c, cosine, dim)  # (C, dim)

@@ -62,7 +62,7 @@ from interplay.validation import (
     check_bias,
     check_features,
     check_head_weight,
-    check_labels,
+    check_labels, check_scalar,
 )
 
 __all__ = [
@@ -183,8 +183,7 @@ def check_collapse_options(global_mean: str, classes: str, min_count: int) -> No
             f"classes must be 'all' or 'present'; got {classes!r}. "
             "Use 'present' to leave out the classes without samples (e.g. tokens that do not occur)."
         )
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise InterplayValueError(f"min_count must be an int of at least 1; got {min_count!r}.")
+    check_scalar(min_count, "min_count", minimum=1)
 
 
 def kept_classes(counts: torch.Tensor, classes: str, min_count: int) -> torch.Tensor:

@@ -20,7 +20,7 @@ from interplay.validation import (
     check_gram,
     check_max_exact_size,
     check_paired,
-    check_psd_eigenvalues,
+    check_psd_eigenvalues, check_scalar,
 )
 
 __all__ = ["matrix_entropy", "gram_entropy", "matrix_joint_entropy", "MAX_EXACT_SIZE"]
@@ -158,8 +158,7 @@ def gram_entropy(
         tensor(0.6931, dtype=torch.float64)
     """
     k = check_gram(gram)
-    if tol is not None and not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < 1):
-        raise InterplayValueError(f"tol must be a number in [0, 1) (relative to the largest eigenvalue); got {tol!r}.")
+    check_scalar(tol, "tol", float, minimum=0, below=1, optional=True, why="relative to the largest eigenvalue")
     built_in = torch.finfo(k.dtype).eps
     with full_precision(k):
         k = k.to(resolve_dtype(k, dtype))

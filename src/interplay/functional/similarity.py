@@ -24,7 +24,7 @@ import torch
 
 from interplay.functional.entropy import entropy_from_eigenvalues, row_gram_eigenvalues
 from interplay.functional.gram import full_precision, normalize_rows, resolve_dtype
-from interplay.validation import InterplayTypeError, InterplayValueError, check_features, check_paired
+from interplay.validation import InterplayTypeError, InterplayValueError, check_features, check_paired, check_scalar
 
 __all__ = ["linear_cka", "renyi_entropy", "effective_rank", "renyi_from_eigenvalues", "check_alpha"]
 
@@ -128,12 +128,8 @@ def check_alpha(alpha) -> float:
         >>> check_alpha(2)
         2.0
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or math.isnan(alpha) or alpha <= 0:
-        raise InterplayValueError(
-            f"alpha must be a positive number (the order of the Rényi entropy; 1 is von Neumann, "
-            f"float('inf') the min-entropy); got {alpha!r}."
-        )
-    return float(alpha)
+    return check_scalar(alpha, "alpha", float, above=0, infinite=True,
+                        why="the order of the Rényi entropy; 1 is von Neumann, float('inf') the min-entropy")
 
 
 def renyi_from_eigenvalues(eigenvalues: torch.Tensor, total: float | torch.Tensor, alpha: float) -> torch.Tensor:

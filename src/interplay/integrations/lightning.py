@@ -42,7 +42,7 @@ from interplay.integrations.recording import (
     flat_values,
     labels_of,
 )
-from interplay.validation import InterplayValueError, check_num_classes
+from interplay.validation import InterplayValueError, check_scalar
 
 try:
     import lightning.pytorch as pl
@@ -103,7 +103,7 @@ class InterplayCallback(pl.Callback):
         collapse_options: dict | None = None,
     ) -> None:
         self.head = head
-        self.every_n_epochs = check_num_classes(every_n_epochs, "every_n_epochs", minimum=1)
+        self.every_n_epochs = check_scalar(every_n_epochs, "every_n_epochs", minimum=1)
         self.train_data = train_data
         self.labels = labels
         self.options = check_options(

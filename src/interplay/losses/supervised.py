@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
@@ -12,22 +11,14 @@ from interplay.functional.gram import full_precision, normalize_rows, resolve_dt
 from interplay.functional.information import PairEntropies, entropy_resolution, row_pair_entropies
 from interplay.validation import (
     InterplayTypeError,
-    InterplayValueError,
     as_tensor,
     check_features,
     check_head_weight,
     check_labels,
-    check_max_exact_size,
+    check_max_exact_size, check_scalar,
 )
 
-__all__ = ["InterplayLoss", "check_weight"]
-
-
-def check_weight(value: float, name: str) -> float:
-    """A finite, non-negative loss weight."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InterplayValueError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return float(value)
+__all__ = ["InterplayLoss"]
 
 
 def _class_indices(labels) -> torch.Tensor:
@@ -93,7 +84,7 @@ class InterplayLoss(nn.Module):
                  center: bool = False, dtype: torch.dtype | None = None, validate_args: bool = True,
                  max_exact_size: int = MAX_EXACT_SIZE) -> None:
         super().__init__()
-        self.alpha, self.beta = check_weight(alpha, "alpha"), check_weight(beta, "beta")
+        self.alpha, self.beta = check_scalar(alpha, "alpha", float, minimum=0), check_scalar(beta, "beta", float, minimum=0)
         self.use_ratios, self.detach_heads, self.center = use_ratios, detach_heads, center
         self.dtype, self.validate_args = dtype, validate_args
         self.max_exact_size = check_max_exact_size(max_exact_size)

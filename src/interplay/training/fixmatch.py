@@ -22,7 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from interplay.data.augment import crop_and_flip, rand_augment
 from interplay.losses import InterplayLoss
 from interplay.probing import tap_features
-from interplay.validation import InterplayValueError
+from interplay.validation import InterplayValueError, check_scalar
 
 __all__ = ["FixMatch", "balanced_labelled"]
 
@@ -36,8 +36,7 @@ def balanced_labelled(labels: torch.Tensor, count: int, num_classes: int, seed: 
         >>> torch.bincount(labels[chosen]).tolist()
         [2, 2, 2, 2]
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-        raise InterplayValueError(f"the label count must be a positive integer; got {count!r}.")
+    check_scalar(count, "the label count", minimum=1)
     if count > len(labels):
         raise InterplayValueError(f"the label count {count} is larger than the data set ({len(labels)} samples).")
     per_class, rest = divmod(count, num_classes)
@@ -88,8 +87,8 @@ class FixMatch:
                  flip: bool = True, seed: int = 0, device: torch.device | str = "cpu") -> None:
         if not 0 <= threshold <= 1:
             raise InterplayValueError(f"threshold must lie in [0, 1]; got {threshold}.")
-        if mu < 1 or batch_size < 1 or steps < 1:
-            raise InterplayValueError(f"mu, batch_size and steps must be >= 1; got {mu}, {batch_size}, {steps}.")
+        for value, name in ((mu, "mu"), (batch_size, "batch_size"), (steps, "steps")):
+            check_scalar(value, name, minimum=1)
         if not 0 <= ema_decay < 1:
             raise InterplayValueError(f"ema_decay must lie in [0, 1); got {ema_decay}.")
         self.device = torch.device(device)
