@@ -23,9 +23,9 @@ from interplay.typed import checked, describe_field
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = [
-    "DATA_DIR_ENV", "DIGEST_EXCLUDED", "RESUME_MAY_CHANGE", "Layer", "Settings", "TrainConfig", "check_device", "check_fields", "coerce",
-    "config_digest", "describe_field", "load_config_file", "parse_pairs", "resolve_config", "resume_conflicts", "setting",
-    "train_setting",
+    "DATA_DIR_ENV", "DIGEST_EXCLUDED", "RESUME_MAY_CHANGE", "Layer", "Settings", "TrainConfig", "check_device",
+    "coerce", "config_digest", "describe_field", "load_config_file", "parse_pairs", "resolve_config",
+    "resume_conflicts", "setting", "train_setting",
 ]
 
 DATA_DIR_ENV = "INTERPLAY_DATA_DIR"
@@ -70,7 +70,7 @@ def setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None, 
 
 @dataclass(frozen=True)
 class Settings:
-    """Base of every config: each field is checked on construction (:func:`check_fields`), then
+    """Base of every config: each field is checked against its declaration on construction, then
     :meth:`check` applies the rules that join several fields; :meth:`digest` names the run folder.
 
     ``FORMERLY`` maps a renamed field to its earlier name: files that use the earlier name still
@@ -89,7 +89,7 @@ class Settings:
     FORMERLY = {}
 
     def __post_init__(self) -> None:
-        check_fields(self)
+        _check_fields(self)
         self.check()
 
     def check(self) -> None:
@@ -198,7 +198,7 @@ def coerce(cls: type, values: dict[str, Any], source: str, *, text: bool = False
     return typed
 
 
-def check_fields(config: Any) -> None:
+def _check_fields(config: Any) -> None:
     """Check every field of a config instance, storing the typed values (lists as tuples).
 
     Example:

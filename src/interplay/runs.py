@@ -26,8 +26,8 @@ from interplay.config import DIGEST_EXCLUDED, Layer, resolve_config, resume_conf
 from interplay.validation import InterplayValueError
 
 __all__ = [
-    "CONFIG_NAME", "RECORDS_NAME", "Records", "RunError", "add_run_flags", "check_run", "interrupts_deferred", "open_run", "read_rows", "run_path",
-    "stored_config", "write_csv",
+    "RECORDS_NAME", "Records", "RunError", "add_run_flags", "check_run", "interrupts_deferred", "open_run",
+    "read_rows", "run_path", "stored_config", "write_csv",
 ]
 
 CONFIG_NAME = "config.json"

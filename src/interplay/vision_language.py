@@ -21,7 +21,7 @@ from torch import nn
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["VisionLanguage", "clip_parts", "cosine_logits", "load_clip", "minilm_model", "minilm_text_features", "CLIP_MEAN", "CLIP_STD"]
+__all__ = ["VisionLanguage", "clip_parts", "cosine_logits", "load_clip", "minilm_model", "minilm_text_features"]
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's pixel statistics
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)

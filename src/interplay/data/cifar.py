@@ -9,7 +9,7 @@ import numpy as np
 
 from interplay.data.errors import DataError
 
-__all__ = ["load_cifar_split", "CIFAR_LAYOUT"]
+__all__ = ["load_cifar_split"]
 
 # folder, training batches, test batch, meta file, label key, class-name key
 CIFAR_LAYOUT = {

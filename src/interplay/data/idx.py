@@ -13,7 +13,7 @@ import numpy as np
 
 from interplay.data.errors import DataError
 
-__all__ = ["read_idx", "load_idx_split", "download_idx", "IDX_FILES", "IDX_FOLDERS"]
+__all__ = ["read_idx", "load_idx_split", "download_idx", "IDX_FOLDERS"]
 
 IDX_FOLDERS = {"mnist": "mnist/raw", "fashion-mnist": "fashion_mnist/raw"}
 IDX_FILES = {

@@ -13,7 +13,7 @@ import torch
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["BYTE_VOCAB", "default_text", "read_text", "byte_tokens", "context_windows", "tokens_needed"]
+__all__ = ["BYTE_VOCAB", "read_text", "byte_tokens", "context_windows"]
 
 BYTE_VOCAB = 256
 

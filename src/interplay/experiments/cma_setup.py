@@ -19,7 +19,7 @@ from interplay.training.checkpoint import load_checkpoint, save_atomic
 from interplay.validation import InterplayValueError
 from interplay.vision_language import VisionLanguage, load_clip, minilm_text_features
 
-__all__ = ["class_names", "few_shot_classes", "pretrained"]
+__all__ = ["few_shot_classes", "pretrained"]
 
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 PRETRAIN_SCALE = 1 / 0.07  # CLIP's initial logit scale, kept fixed for the encoder trained here

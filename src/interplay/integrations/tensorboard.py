@@ -14,7 +14,7 @@ from typing import Any
 
 from interplay.validation import InterplayValueError
 
-__all__ = ["TensorBoardWriter", "check_available", "scalars_of"]
+__all__ = ["TensorBoardWriter", "check_available"]
 
 STEP_KEYS = ("epoch", "step", "iteration")
 

@@ -11,7 +11,7 @@ from interplay.report.plots import save_figure
 
 import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 
-__all__ = ["reading_figure", "versus_nc1_figure", "calibration_figure", "READINGS"]
+__all__ = ["reading_figure", "versus_nc1_figure", "calibration_figure"]
 
 READINGS = {"": "uncentred sample pairing", "_centred": "centred sample pairing", "_class": "class pairing (centred means)"}
 CURVE_STYLES = {"isotropic": "-", "rank 10": "--"}

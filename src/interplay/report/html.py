@@ -11,7 +11,7 @@ from interplay.report.plots import CAPTIONS, plot_runs
 from interplay.runs import read_rows
 from interplay.validation import InterplayValueError
 
-__all__ = ["build_report", "final_table", "format_number", "SUMMARY_COLUMNS"]
+__all__ = ["build_report", "final_table", "format_number"]
 
 # column of metrics.csv -> its header in the summary table
 SUMMARY_COLUMNS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Quantity", "QUANTITIES", "axis_label", "symbol", "title"]
+__all__ = ["QUANTITIES", "axis_label", "symbol", "title"]
 
 
 class Quantity(NamedTuple):

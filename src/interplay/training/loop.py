@@ -28,7 +28,7 @@ from interplay.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save
 from interplay.training.session import Session
 from interplay.validation import InterplayValueError
 
-__all__ = ["METRICS_NAME", "train"]
+__all__ = ["train"]
 
 
 METRICS_NAME = "metrics.csv"

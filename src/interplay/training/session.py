@@ -23,7 +23,7 @@ from interplay.probing import ProbeResult, probe, tap_features
 from interplay.processes import Context, resolve_device
 from interplay.validation import ExactSizeError, InterplayValueError
 
-__all__ = ["Session", "TensorBatches", "exact_side", "lr_factor", "MIN_SAMPLES_PER_CLASS"]
+__all__ = ["Session", "TensorBatches"]
 
 # Fewer samples per class than this make MIR and HDR estimates meaningless (five samples of ten
 # classes give MIR 0.99, above its value at collapse).
@@ -43,7 +43,7 @@ class TensorBatches:
             yield self.images[part].to(self.device, non_blocking=True), self.labels[part].to(self.device, non_blocking=True)
 
 
-def lr_factor(config: TrainConfig, epoch: int) -> float:
+def _lr_factor(config: TrainConfig, epoch: int) -> float:
     """Learning-rate multiplier during ``epoch`` (1-based)."""
     progress = (epoch - 1) / config.epochs
     if config.schedule == "cosine":
@@ -83,7 +83,7 @@ def _check_evaluation_sizes(config: TrainConfig, train_set: ImageDataset) -> Non
         )
 
 
-def exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
+def _exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
     """Side of the smallest exact eigenproblem of MIR and HDR over ``n`` samples of ``dim``-dimensional
     features of full rank and ``num_classes`` heads.
 
@@ -92,7 +92,7 @@ def exact_side(n: int, dim: int, num_classes: int, pairing: str) -> int:
     (near collapse) may shrink the blocks, never beyond this bound.
 
     Example:
-        >>> exact_side(359, 32, 10, "sample"), exact_side(100, 32, 10, "sample"), exact_side(359, 32, 10, "class")
+        >>> _exact_side(359, 32, 10, "sample"), _exact_side(100, 32, 10, "sample"), _exact_side(359, 32, 10, "class")
         (320, 100, 10)
     """
     if pairing == "class":
@@ -104,7 +104,7 @@ def _check_exact_sizes(config: TrainConfig, sizes: dict[str, int], dim: int, num
     """Refuse, before training, an exact computation that cannot fit ``max_exact_size``: it would
     record NaN at every evaluation. Class pairing has no estimator, so it is always exact."""
     for split, n in sizes.items():
-        side = exact_side(n, dim, num_classes, config.pairing)
+        side = _exact_side(n, dim, num_classes, config.pairing)
         if side <= config.max_exact_size or (config.pairing == "sample" and config.method != "exact"):
             continue
         name = {"train": "training", "test": "test"}[split]
@@ -174,7 +174,7 @@ class Session:
         config, model = self.config, model or self.model
         loss_fn = loss_fn or nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         for group in self.optimizer.param_groups:
-            group["lr"] = config.lr * lr_factor(config, epoch)
+            group["lr"] = config.lr * _lr_factor(config, epoch)
         labels = self.train_set.labels
         order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
         per_rank = max(1, config.batch_size // self.context.world)
