@@ -46,7 +46,7 @@ from interplay.report.experiment import write_page
 from interplay.report.html import format_number
 from interplay.report.plots import save_figure
 from interplay.runs import Records, write_csv
-from interplay.validation import InterplayTypeError, InterplayValueError, as_tensor, check_features
+from interplay.validation import InterplayTypeError, InterplayValueError, as_tensor, check_bias, check_features
 
 __all__ = ["NAME", "Config", "QUICK", "run", "report", "capture", "token_collapse", "info_subsample"]
 
@@ -158,7 +158,10 @@ def token_collapse(features, labels, head_weight, *, predictions, bias=None, min
     row |= dict.fromkeys([*NC_FIELDS, "nc4_top1", "ncc_accuracy", "top1_accuracy", *INFO_FIELDS], nan) | {"se_mir": None}
     undefined = []
     try:
-        nc = neural_collapse(features, labels, head_weight, bias=bias, classes="present", min_count=min_count).as_dict()
+        # Absent tokens are left out (classes="present"), so their head rows are dropped before: half the time.
+        occurring, index = torch.unique(labels, return_inverse=True)
+        kept_bias = None if bias is None else check_bias(bias, head_weight.shape[0])[occurring]
+        nc = neural_collapse(features, index, head_weight[occurring], bias=kept_bias, classes="present", min_count=min_count).as_dict()
         row |= {name: nc[field] for name, field in NC_FIELDS.items()}
     except InterplayValueError as error:
         undefined.append(f"collapse: {error}")

@@ -48,6 +48,7 @@ class JointOperator:
         slot = torch.full_like(counts, -1)
         slot[present] = torch.arange(present.numel(), device=device)
         self.n, self.dim, self.dtype, self.device, self.total = n, d, z.dtype, device, total or n
+        self.precision = z.dtype  # of the products
         self.gram = head_gram.to(device)[present][:, present]  # (C', C')
         order = torch.argsort(labels, stable=True)
         starts = torch.cumsum(counts, 0) - counts  # (C,)
@@ -103,7 +104,8 @@ class DenseJointOperator:
                  precision: torch.dtype | None = None) -> None:
         n = z.shape[0]
         self.n, self.dim, self.dtype, self.device, self.total = n, z.shape[1], z.dtype, z.device, total or n
-        z = z.to(precision or z.dtype)
+        self.precision = precision or z.dtype
+        z = z.to(self.precision)
         labels, gram = labels.to(z.device), head_gram.to(z.device, z.dtype)
         self.matrix = z.new_empty(n, n)
         rows = max(1, _CHUNK_BYTES // (4 * n * z.element_size()))

@@ -110,8 +110,9 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     # Random numbers come from a CPU generator, so a seed gives the same estimate on every device.
     sketch = torch.randn(op.n, rank + 8, generator=generator, dtype=torch.float64).to(op.device, op.dtype)
     basis, projected = deque(_block_krylov(op, sketch, _SKETCH_BLOCKS), maxlen=1)[0]  # the last block's
-    _, vectors = torch.linalg.eigh(projected)
-    q = basis @ vectors[:, -rank:]  # (n, rank)
+    # The products' precision is enough for the span of the top Ritz vectors (the quadrature re-orthonormalises it).
+    _, vectors = torch.linalg.eigh(projected.to(op.precision))
+    q = basis @ vectors[:, -rank:].to(basis.dtype)  # (n, rank)
     del basis, projected  # the sketch's basis is freed before the quadrature's grows
     previous = None
     for basis, projected in _block_krylov(op, q, max_blocks):
