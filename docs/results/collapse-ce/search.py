@@ -42,10 +42,12 @@ def search_rows(folder: Path) -> list[dict]:
 
 
 def setting(row: dict) -> str:
-    """The settings of a row in words, e.g. ``CNN, batch 128, lr 0.05, wd 0.0005, 2000 epochs (× 0.1 at 1500)``."""
+    """The settings of a row in words, e.g. ``CNN, batch 128, lr 0.05, wd 0.0005, 2000 epochs (× 0.1 at 1500)``
+    (the data set and images per class named where they are not the digits' 139)."""
+    data = "" if row["dataset"] == "digits" else f"{row['dataset']} {row['per_class']}/class, "
     width = f" width {row['width']}" if int(row["width"]) else ""
     decays = ", ".join(str(round(float(f) * int(row["epochs"]))) for f in str(row["decay_at"]).split())
-    return (f"{row['model'].upper()}{width}, batch {row['batch_size']}, lr {row['lr']}, wd {float(row['weight_decay']):g}, "
+    return (f"{data}{row['model'].upper()}{width}, batch {row['batch_size']}, lr {row['lr']}, wd {float(row['weight_decay']):g}, "
             f"{row['epochs']} epochs (× 0.1 at {decays})")
 
 
