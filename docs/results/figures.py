@@ -5,7 +5,9 @@ each title says with the number of seeds (legends give it per group where it dif
 non-negative quantities stop at 0, of quantities at most 1 at 1, and on a log axis at the lowest
 seed; grokking, whose seeds grok at different steps, draws one line per seed; pruning's
 sparsity axis is log(1 − s); the label-smoothing accuracy axis spans 6 points, so seed noise of a
-few tenths of a point is drawn as small as it is.
+few tenths of a point is drawn as small as it is. Panels of MIR, HDR and the entropies draw the
+untrained network of the same experiment (its floor.csv, written by floor.py) as a grey dash-dot
+line at the mean over seeds with a light band ± sample std.
 
 Run from the repository root (rewrites the PNG files named in FIGURES):
     python docs/results/figures.py
@@ -84,13 +86,19 @@ def _panel_grid(n: int):
 
 
 def _finish(fig, axes, path: Path, seeds: int, what: str, *, per_seed: bool = False) -> None:
+    """Grid, title, and one legend under the panels so that no legend covers a curve."""
+    entries = {}
     for axis in axes:
         axis.grid(alpha=0.3)
-        if axis.get_legend_handles_labels()[0]:
-            axis.legend(fontsize=7)
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
     how = "one line per seed" if per_seed else "mean, band ± sample std (ddof = 1)"
     fig.suptitle(f"{what}: {seeds} seeds, {how}", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
+    columns = min(4, len(entries)) or 1
+    bottom = (0.25 * -(-len(entries) // columns) + 0.1) / fig.get_figheight() if entries else 0.0
+    if entries:
+        fig.legend(entries.values(), entries.keys(), loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, bottom, 1, 1 - 0.4 / fig.get_figheight()))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -106,9 +114,36 @@ def _reference(axis, column: str, classes: int) -> None:
         axis.axhline(value, color="black", linestyle=":", linewidth=1.2, label=label)
 
 
+def _floor(column: str, split: str | None, of: str) -> np.ndarray:
+    """The untrained network's ``column`` per seed, from floor.csv in folder ``of`` (or its parent,
+    whose rows name the model as ``of``); empty where it has none."""
+    folder = of if (HERE / of / "floor.csv").exists() else str(Path(of).parent)
+    if not (HERE / folder / "floor.csv").exists():
+        return np.array([])
+    if column.startswith(("train_", "test_")):
+        split, column = column.split("_", 1)
+    picked = rows(f"{folder}/floor.csv", experiment=of, **({"split": split} if split else {}))
+    return np.array([float(r[column]) for r in picked if r.get(column) not in ("", None)])
+
+
+def _draw_floor(axis, column: str, splits, of: str) -> None:
+    """The floor as a grey dash-dot line at its mean over seeds, with a light band ± sample std."""
+    for split in splits:
+        floor = _floor(column, split, of)
+        if floor.size == 0:
+            continue
+        mean, spread = floor.mean(), floor.std(ddof=1) if floor.size > 1 else 0.0
+        which = f", {split}" if split and len(splits) > 1 else ""
+        shade = "0.65" if split == "train" and len(splits) > 1 else "0.35"
+        axis.axhline(mean, color=shade, linestyle="-.", linewidth=1.2, label=f"untrained network{which} (floor, {floor.size} seeds)")
+        axis.axhspan(mean - spread, mean + spread, color=shade, alpha=0.15, linewidth=0)
+
+
 def split_figure(path: str, x: str, columns: list[str], out: str, what: str, *, groups=(None,), group_key=None,
-                 splits=("train", "test"), xform=None, xticks=None, xlabel=None, classes=10, per_seed=False, **filters) -> None:
-    """One panel per column; one line per group and split (train dashed, test solid)."""
+                 splits=("train", "test"), xform=None, xticks=None, xlabel=None, classes=10, per_seed=False, floor_of=None,
+                 **filters) -> None:
+    """One panel per column; one line per group and split (train dashed, test solid); the untrained
+    network's value (floor.csv beside ``path``, rows of experiment ``floor_of``) where it has one."""
     fig, axes = _panel_grid(len(columns))
     seeds = 0
     for axis, column in zip(axes, columns):
@@ -122,6 +157,7 @@ def split_figure(path: str, x: str, columns: list[str], out: str, what: str, *, 
                 seeds = max(seeds, _band(axis, xform(xs) if xform else xs, samples, color=COLORS[g_index if group_key else (0 if split == "test" else 1)],
                                          label=label or None, column=column, linestyle="--" if split == "train" else "-", per_seed=per_seed))
         _reference(axis, column, classes)
+        _draw_floor(axis, column, splits, floor_of or str(Path(path).parent))
         if _core(column) in LOG:
             axis.set_yscale("log")
         elif _core(column) not in SIGNED and axis.get_ylim()[0] < 0:
@@ -147,6 +183,10 @@ def smoothing_final() -> None:
             axis.scatter(mx, acc, color=COLORS[k], s=12, alpha=0.6)
             axis.errorbar(mx.mean(), acc.mean(), xerr=np.std(mx, ddof=1), yerr=np.std(acc, ddof=1), color=COLORS[k],
                           marker="o", capsize=3, label=f"smoothing {factor}")
+        floor = _floor(metric, "test", "label-smoothing")
+        if floor.size:  # written, not drawn: a line at the floor would squeeze the factors' differences
+            axis.text(0.02, 0.03, f"untrained network (floor): {metric.upper()} = {floor.mean():.3f} ± {floor.std(ddof=1):.3f}, "
+                      f"{floor.size} seeds", transform=axis.transAxes, fontsize=7, color="0.35")
         axis.set_ylim(0.89, 0.95)
         axis.set(xlabel=f"final test {metric.upper()}", ylabel="final test accuracy")
         axis.grid(alpha=0.3)
@@ -175,7 +215,7 @@ FIGURES = {
         "grokking/measurements.csv", "step", ["train_accuracy", "test_accuracy", "train_h_w", "train_mir", "test_mir", "train_mir_centred", "train_hdr", "test_hdr",
                                               "train_hdr_centred", "train_h_z", "train_h_z_centred", "h_heads", "weight_norm", "embedding_fourier_share",
                                               "restricted_loss", "excluded_loss"], f"grokking/{model}.png", f"grokking, {model}", splits=(None,), classes=113, per_seed=True,
-        model=model))
+        floor_of=f"grokking/{model}", model=model))
        for model in ("transformer", "mlp")},
     "lmc/path.png": lambda: split_figure("lmc/measurements.csv", "alpha", ["loss", "error", "mir", "hdr", "h_z", "h_w"], "lmc/path.png",
                                          "lmc paths, test set", groups=(*SPAWNS, "independent"), group_key="spawn", splits=("test",), xlabel="α along the path"),
