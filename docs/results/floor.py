@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from interplay.experiments import experiment_config
-from interplay.experiments import clustering, collapse, lmc
+from interplay.experiments import clustering, collapse, experiment_config, lmc
 from interplay.experiments.grokking import MODELS
 from interplay.experiments.runs import append_evaluation
 from interplay.models import build_model
@@ -31,7 +30,7 @@ from interplay.training.session import Session
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from recompute import rows, values  # noqa: E402
+from recompute import rows, values
 
 COLUMNS = ["experiment", "seed", "split", "n", "d", "num_classes", "mir", "hdr", "h_z", "h_w",
            "mir_centred", "hdr_centred", "h_z_centred"]
