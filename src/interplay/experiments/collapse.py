@@ -211,14 +211,41 @@ def first_epochs(rows: list[dict]) -> list[dict]:
     return out
 
 
-def calibration(num_classes: int, cosine: float | None) -> list[dict]:
-    """Calibration rows for the experiment's class count: ETF means and means of the measured cosine."""
+def calibration(num_classes: int, cosines: dict[str, float]) -> list[dict]:
+    """Calibration rows for the experiment's class count: ETF means, and for each objective the means
+    of the cosine its runs reached (rows marked with the ``objective``; a geometry no run has is not drawn).
+
+    Example:
+        >>> rows = calibration(10, {"mse": 0.3})
+        >>> sorted({(r["geometry"], r.get("objective")) for r in rows})
+        [('cosine=0.3', 'mse'), ('etf', None)]
+    """
     rows = []
     for rank in (None, CALIBRATION_RANK):
         rows += calibration_curve(num_classes, rank=rank)
-        if cosine is not None:
-            rows += calibration_curve(num_classes, cosine=round(cosine, 3), rank=rank)
+        for objective, cosine in cosines.items():
+            rows += [r | {"objective": objective} for r in calibration_curve(num_classes, cosine=round(cosine, 3), rank=rank)]
     return rows
+
+
+def final_cosines(rows: list[dict]) -> dict[str, float]:
+    """Per objective: the mean over seeds of the final training ρ (mean cosine of the uncentred class
+    means), where it is a geometry class means can have (above −1/(C−1)).
+
+    Example:
+        >>> final_cosines([{"epoch": 9, "split": "train", "labels": "true", "objective": "ce", "rho": r, "num_classes": 10}
+        ...                for r in (0.2, 0.4)])
+        {'ce': 0.30000000000000004}
+    """
+    last = max(r["epoch"] for r in rows)
+    final = [r for r in rows if r["epoch"] == last and r["split"] == "train" and r["labels"] == "true"]
+    cosines = {}
+    for objective in sorted({r["objective"] for r in final}):
+        values = [r["rho"] for r in final if r["objective"] == objective]
+        mean = sum(values) / len(values)
+        if mean > -1 / (final[0]["num_classes"] - 1):
+            cosines[objective] = mean
+    return cosines
 
 
 def report(run_dir: Path, records: Records) -> Path:
@@ -226,9 +253,7 @@ def report(run_dir: Path, records: Records) -> Path:
     write_csv(rows, run_dir / "measurements.csv")
     num_classes = rows[0]["num_classes"]
     last = max(r["epoch"] for r in rows)
-    final_train = [r for r in rows if r["epoch"] == last and r["split"] == "train" and r["labels"] == "true"]
-    rho = sum(r["rho"] for r in final_train) / len(final_train) if final_train else None
-    curves = calibration(num_classes, rho if rho is not None and rho > -1 / (num_classes - 1) else None)
+    curves = calibration(num_classes, final_cosines(rows))
     curves += [r for c in (10, 100) if c != num_classes for rank in (None, CALIBRATION_RANK)
                for r in calibration_curve(c, rank=rank, per_class=20 if c < 50 else 5)]
     write_csv(curves, run_dir / "calibration.csv")
@@ -249,7 +274,8 @@ def report(run_dir: Path, records: Records) -> Path:
         ["Three readings: mir/hdr = uncentred sample pairing (papers'), *_centred = centred sample pairing, "
          "*_class = class pairing of centred class means with the heads. Dotted black: centred collapse values "
          "(MIR_NC, HDR = 0); dotted coloured: collapse values for the measured mean cosine rho of the uncentred class "
-         "means. Calibration curves: simplex-ETF (or cosine-rho) class means plus isotropic or rank-10 noise."],
+         "means. Calibration curves: simplex-ETF class means, and for each objective class means of the cosine rho "
+         "its runs reached (in the objective's colour), plus isotropic or rank-10 noise."],
         [("Initial (epoch 0), mean ± std over seeds", *summary_table([r for r in rows if r["epoch"] == 0], ["objective", "split"], columns)),
          (f"Final (epoch {last}), mean ± std over seeds", *summary_table([r for r in rows if r["epoch"] == last], ["objective", "split"], columns)),
          ("When each run got there", header, body)],

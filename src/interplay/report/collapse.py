@@ -56,21 +56,25 @@ def reading_figure(rows: list[dict], path: str | Path) -> Path:
     return _save(fig, axes, path)
 
 
-def _curves(axis, curves, column, label_prefix=""):
+def _curves(axis, curves, column, colours: dict[str, str]):
+    """Calibration curves: grey for ETF class means, an objective's own (light) colour for the cosine its runs reached."""
     groups = defaultdict(list)
     for c in curves:
-        groups[(c["num_classes"], c["geometry"], c["noise"])].append(c)
-    for i, ((classes, geometry, noise), points) in enumerate(sorted(groups.items())):
+        groups[(c.get("objective") or "", c["num_classes"], c["geometry"], c["noise"])].append(c)
+    for (objective, classes, geometry, noise), points in sorted(groups.items()):
         points = sorted(points, key=lambda p: p["nc1"])
         xs = [max(p["nc1"], 1e-6) for p in points]
-        axis.plot(xs, [p[column] for p in points], CURVE_STYLES.get(noise, "-."), color="0.3" if geometry == "etf" else "0.65",
-                  linewidth=1.5, label=f"{label_prefix}C={classes} {geometry}, {noise}", zorder=1)
+        axis.plot(xs, [p[column] for p in points], CURVE_STYLES.get(noise, "-."), color=colours.get(objective, "0.3"),
+                  alpha=0.55 if objective else 1.0, linewidth=1.5,
+                  label=f"{objective + ': ' if objective else ''}C={classes} {geometry}, {noise}", zorder=1)
 
 
 def versus_nc1_figure(rows: list[dict], curves: list[dict], path: str | Path) -> Path:
     """MIR and HDR against NC1 (log axis), every run and epoch, in each reading, over the calibration
-    curves (grey: ETF class means; light grey: means of the measured cosine, for the uncentred reading)."""
+    curves (grey: ETF class means; in an objective's colour, faint: means of the cosine its runs reached,
+    for the uncentred reading)."""
     objectives = sorted({r["objective"] for r in rows})
+    colours = {objective: _colors()[i % 10] for i, objective in enumerate(objectives)}
     fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), squeeze=False)
     for col, (suffix, title) in enumerate(READINGS.items()):
         for row_index, metric in enumerate(("mir", "hdr")):
@@ -78,7 +82,7 @@ def versus_nc1_figure(rows: list[dict], curves: list[dict], path: str | Path) ->
             # The calibration measures the sample pairing; its centred column is the centred reading.
             curve_column = metric + ("" if suffix == "" else "_centred")
             shown = curves if suffix == "" else [c for c in curves if c["geometry"] == "etf"]
-            _curves(axis, shown, curve_column)
+            _curves(axis, shown, curve_column, colours)
             for i, objective in enumerate(objectives):
                 for split, marker in (("train", "o"), ("test", "^")):
                     subset = [r for r in rows if r["objective"] == objective and r["split"] == split and r["nc1"] > 0]
