@@ -53,7 +53,7 @@ def test_too_few_classes_left_is_an_error(generator):
 
 @pytest.mark.parametrize("options, message", [
     ({"classes": "some"}, "classes must be 'all' or 'present'"),
-    ({"min_count": 0}, "min_count must be an int of at least 1"),
+    ({"min_count": 0}, "min_count must be an int >= 1"),
     ({"global_mean": "median"}, "global_mean must be 'classes' or 'samples'"),
 ])
 def test_bad_options_are_errors(generator, options, message):

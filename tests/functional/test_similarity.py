@@ -156,9 +156,9 @@ def test_effective_rank_is_exp_entropy_and_counts_orthogonal_directions(generato
 
 
 def test_renyi_errors():
-    with pytest.raises(ValueError, match="alpha must be a positive number"):
+    with pytest.raises(ValueError, match="alpha must be a number > 0"):
         renyi_entropy(torch.eye(3), 0.0)
-    with pytest.raises(ValueError, match="alpha must be a positive number"):
+    with pytest.raises(TypeError, match="alpha must be a number > 0"):
         renyi_entropy(torch.eye(3), True)
     with pytest.raises(ValueError, match="all-zero rows"):
         renyi_entropy(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), 2.0)
