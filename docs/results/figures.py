@@ -27,7 +27,9 @@ sys.path.insert(0, str(HERE))
 from recompute import rows  # noqa: E402
 
 from interplay.functional.closed_form import nc_reference  # noqa: E402
+from interplay.report.collapse import reading_figure  # noqa: E402
 from interplay.report.labels import title  # noqa: E402
+from interplay.runs import read_rows  # noqa: E402
 
 SIGNED = {"silhouette"}  # every other drawn quantity is ≥ 0
 AT_MOST_ONE = {"accuracy", "mir", "hdr", "nc4", "embedding_fourier_share", "mir_centred", "hdr_centred"}
@@ -221,6 +223,8 @@ FIGURES = {
                                          "lmc paths, test set", groups=(*SPAWNS, "independent"), group_key="spawn", splits=("test",), xlabel="α along the path"),
     "lmc/path_spawned.png": lambda: split_figure("lmc/measurements.csv", "alpha", ["loss", "error", "mir", "hdr", "h_z", "h_w"], "lmc/path_spawned.png",
                                                  "lmc paths of spawned children, test set", groups=SPAWNS, group_key="spawn", splits=("test",), xlabel="α along the path"),
+    **{f"{folder}/readings.png": (lambda folder=folder: reading_figure(read_rows(HERE / folder / "measurements.csv"), HERE / folder / "readings.png"))
+       for folder in ("collapse", "collapse/default", "collapse-ce/cnn-width32-wd5e-4-1000ep")},
     "collapse/default/collapse.png": lambda: split_figure("collapse/default/measurements.csv", "epoch", ["nc1", "nc2_etf_distance", "nc3", "nc4"], "collapse/default/collapse.png",
                                                           "collapse default", groups=("ce", "mse", "mse shuffled"), group_key="objective"),
 }

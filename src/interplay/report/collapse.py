@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from interplay.report.experiment import mean_std
+from interplay.report.experiment import draw_floor, mean_std
 from interplay.report.plots import save_figure
 
 import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
@@ -34,7 +34,8 @@ def _band(axis, rows, column, color, line, label):
 def reading_figure(rows: list[dict], path: str | Path) -> Path:
     """MIR and HDR (rows) in each reading (columns) against epoch, mean ± std over seeds per objective;
     train dashed, test solid; black dotted: centred collapse values; coloured dotted: the values
-    for the measured mean cosine ρ of the uncentred class means (training split)."""
+    for the measured mean cosine ρ of the uncentred class means (training split); grey dash-dot: the
+    untrained networks' value (epoch 0, true labels), the random-feature floor."""
     objectives = sorted({r["objective"] for r in rows})
     fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), squeeze=False)
     for col, (suffix, title) in enumerate(READINGS.items()):
@@ -48,6 +49,7 @@ def reading_figure(rows: list[dict], path: str | Path) -> Path:
                 if suffix == "":
                     train = [r for r in rows if r["objective"] == objective and r["split"] == "train"]
                     _band(axis, train, f"{metric}_rho", color, ":", f"{objective}: value at ρ")
+            draw_floor(axis, [r for r in rows if r["labels"] == "true"], "epoch", metric + suffix)
             reference = rows[0]["mir_nc"] if metric == "mir" else 0.0
             axis.axhline(reference, color="black", linestyle=":", linewidth=1.2, label="centred collapse")
             axis.set_title(f"{metric.upper()}, {title}", fontsize=10)

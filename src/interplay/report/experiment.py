@@ -18,7 +18,7 @@ from interplay.report.plots import FONT, save_figure, split_colors
 import matplotlib.pyplot as plt  # noqa: E402  (after interplay.report.plots chose the Agg backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-__all__ = ["mean_std", "band_figure", "save_panels", "write_page", "summary_table"]
+__all__ = ["mean_std", "band_figure", "draw_floor", "save_panels", "write_page", "summary_table"]
 
 PALETTE = plt.get_cmap("tab10").colors
 REFERENCE_COLUMNS = {"mir": "mir_nc", "h_z": "h_nc", "h_w": "h_nc"}
@@ -88,6 +88,7 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
                                       color=color, alpha=0.15)
                     if style in (None, "train"):
                         _shared_reference(axis, subset, x, column, group, g, color, first=g_index == 0)
+            draw_floor(axis, rows, x, column)
             ref = REFERENCE_COLUMNS.get(column)
             value = next((r[ref] for r in rows if ref and r.get(ref) is not None), None)
             if value is not None:
@@ -104,6 +105,29 @@ def band_figure(rows, x: str, columns: list[str], path: str | Path, *, group: st
                 axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         save_panels(fig, axes, len(columns), path, legend_size=9)
     return Path(path)
+
+
+FLOOR_COLUMNS = {"mir", "hdr", "h_z", "h_w", "mi"}
+
+
+def draw_floor(axis, rows: list[dict], x: str, column: str) -> float | None:
+    """The random-feature floor of an information column: its mean over the untrained networks
+    (the records at ``x`` = 0), drawn as a grey dash-dot line; ``None`` where no record is at 0.
+
+    Example:
+        >>> fig, axis = plt.subplots()
+        >>> draw_floor(axis, [{"epoch": 0, "mir": 0.25}, {"epoch": 0, "mir": 0.35}, {"epoch": 5, "mir": 0.9}], "epoch", "mir")
+        0.3
+        >>> plt.close(fig)
+    """
+    if column.removesuffix("_centred").removesuffix("_class") not in FLOOR_COLUMNS:
+        return None
+    untrained = [r[column] for r in rows if r.get(x) == 0 and r.get(column) is not None and not math.isnan(r[column])]
+    if not untrained:
+        return None
+    floor = statistics.fmean(untrained)
+    axis.axhline(floor, color="0.5", linestyle="-.", linewidth=1.2, label=f"untrained network (floor) = {floor:.3g}")
+    return floor
 
 
 def save_panels(fig, axes, used: int, path, *, legend_size: int) -> None:
