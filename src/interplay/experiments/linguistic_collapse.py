@@ -120,7 +120,8 @@ def token_collapse(features, labels, head_weight, *, predictions, bias=None, min
         predictions: (n,) the model's top-1 token ids (over the whole vocabulary).
         min_count: tokens seen fewer times as labels are left out, with their samples.
         info_tokens: size of the seeded subsample of the kept tokens for MIR/HDR (at most 8192, so
-            that they are exact: the estimator's per-class moments at vocabulary scale need C·d² numbers).
+            that they are exact, the n×n path; beyond it ``interplay_metrics`` estimates them with a
+            standard error, see ``benchmarks/bench_language_model.py``).
         seed: seed of that subsample.
 
     Returns:
