@@ -72,6 +72,7 @@ def test_an_experiment_rerun_keeps_its_folder_and_a_changed_config_is_refused_or
     records = (folder / "records.jsonl").read_text()
     assert main([*DYNAMICS, "--out", str(tmp_path)]) == 0
     assert (folder / "records.jsonl").read_text() == records
+    capsys.readouterr()
     err = one_line_error([*DYNAMICS, "--set", "epochs=3", "--run-dir", str(folder)], capsys)
     assert "holds a run of another config (epochs: 2 -> 3)" in err and "--fresh" in err
     err = one_line_error(["experiment", "label-smoothing", "--quick", "--run-dir", str(folder)], capsys)
