@@ -1,17 +1,15 @@
 """docs/results: every figure panel of an information metric draws the untrained network's floor,
 measured at the run's n and class count and equal to the run's own initialisation where it recorded one."""
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from results_scripts import RESULTS, results_script
 
 from interplay.functional.closed_form import nc_reference
 
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
 INFORMATION = {"mir", "hdr", "h_z", "h_w", "mir_centred", "hdr_centred", "h_z_centred"}
 # The runs' recorded initialisations and the keys that pick them out of each CSV.
 INITIAL = {
@@ -25,16 +23,8 @@ INITIAL = {
 
 @pytest.fixture(scope="module")
 def figures():
-    before = set(sys.modules)
-    sys.path.insert(0, str(RESULTS))
-    spec = importlib.util.spec_from_file_location("figures", RESULTS / "figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(RESULTS))
-    for name in set(sys.modules) - before:
-        if name.split(".")[0] == "recompute":
-            del sys.modules[name]
+    with results_script("figures") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

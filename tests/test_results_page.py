@@ -1,28 +1,15 @@
 """docs/results.md: every spread table and every checked number agrees with the CSVs beside it."""
 import importlib
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
-
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+from results_scripts import results_script
 
 
 @pytest.fixture(scope="module")
 def recompute():
-    before = set(sys.modules)
-    sys.path.insert(0, str(RESULTS))
-    spec = importlib.util.spec_from_file_location("recompute", RESULTS / "recompute.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["recompute"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(RESULTS))
-    # the page's scripts import each other by bare names (recompute, claims, ...): drop them
-    for name in set(sys.modules) - before:
-        if name.split(".")[0] in ("recompute", "tables", "claims", "sources", "dynamics", "collapse", "grokking"):
-            del sys.modules[name]
+    with results_script("recompute") as module:
+        yield module
 
 
 def test_tables_are_mean_and_sample_std_of_the_csvs(recompute):
