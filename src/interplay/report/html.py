@@ -6,6 +6,7 @@ import html
 import json
 from pathlib import Path
 
+from interplay.report.labels import axis_label, symbol
 from interplay.report.page import document
 from interplay.report.plots import CAPTIONS, plot_runs
 from interplay.runs import read_rows
@@ -13,16 +14,12 @@ from interplay.validation import InterplayValueError
 
 __all__ = ["build_report", "final_table", "format_number"]
 
-# column of metrics.csv -> its header in the summary table
-SUMMARY_COLUMNS = {
-    "accuracy": "accuracy", "loss": "loss", "mir": "MIR", "mir_nc": "MIR at collapse", "hdr": "HDR",
-    "h_z": "H(Z) (nats)", "h_w": "H(W) (nats)", "h_nc": "log(C−1) = H at collapse", "mi": "MI (nats)",
-    "nc1": "NC1", "nc2_etf_distance": "NC2 (ETF distance)", "nc3": "NC3", "nc4": "NC4",
-}
-# metric -> (label on the terminal, column or constant of its value at collapse)
+# columns of metrics.csv in the summary table, headed by their axis labels (interplay.report.labels)
+SUMMARY_COLUMNS = ("accuracy", "loss", "mir", "mir_nc", "hdr", "h_z", "h_w", "h_nc", "mi", "nc1", "nc2_etf_distance", "nc3", "nc4")
+# metric -> column or constant of its value at collapse, for the terminal table
 FINAL_METRICS = {
-    "accuracy": ("accuracy", None), "mir": ("MIR", "mir_nc"), "hdr": ("HDR", 0.0), "h_z": ("H(Z)", "h_nc"),
-    "h_w": ("H(W)", "h_nc"), "nc1": ("NC1", 0.0), "nc2_etf_distance": ("NC2", 0.0), "nc3": ("NC3", 0.0), "nc4": ("NC4", 0.0),
+    "accuracy": None, "mir": "mir_nc", "hdr": 0.0, "h_z": "h_nc", "h_w": "h_nc", "nc1": 0.0, "nc2_etf_distance": 0.0,
+    "nc3": 0.0, "nc4": 0.0,
 }
 DIGITS = 4
 
@@ -70,7 +67,7 @@ def build_report(run_dirs: list[str | Path], out_dir: str | Path | None = None) 
         for r in _final_rows(records):
             cells = [label, r["split"], r["epoch"], *(r.get(c) for c in SUMMARY_COLUMNS)]
             rows.append("<tr>" + "".join(f"<td>{html.escape(format_number(v))}</td>" for v in cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(c)}</th>" for c in ["run", "split", "epoch", *SUMMARY_COLUMNS.values()])
+    header = "".join(f"<th>{html.escape(c)}</th>" for c in ["run", "split", "epoch", *map(axis_label, SUMMARY_COLUMNS)])
     settings = "".join(
         f"<h3>{html.escape(label)}</h3><p>information metrics: {html.escape(str(c.get('information_estimate', 'n/a')))}</p>"
         f"<pre>{html.escape(json.dumps(c.get('config', {}), indent=1))}</pre>"
@@ -121,7 +118,8 @@ def final_table(run_dir: str | Path) -> str:
     rows = {r["split"]: r for r in _final_rows(read_rows(Path(run_dir) / "metrics.csv"))}
     any_row = next(iter(rows.values()))
     lines = [f"{'epoch ' + str(any_row['epoch']):<9}{'train':>10} {'test':>10}  at collapse"]
-    for column, (label, reference) in FINAL_METRICS.items():
+    for column, reference in FINAL_METRICS.items():
+        label = symbol(column)
         if column not in any_row:
             continue
         value = reference if not isinstance(reference, str) else any_row.get(reference)

@@ -27,6 +27,8 @@ QUANTITIES = {
     "h_z": Quantity("H(Z)", "entropy of the representations", "nats"),
     "h_w": Quantity("H(W)", "entropy of the heads paired with them", "nats"),
     "mi": Quantity("I(Z; W)", "matrix mutual information", "nats"),
+    "mir_nc": Quantity("MIR at collapse"),
+    "h_nc": Quantity("log(C−1) = H at collapse", unit="nats"),
     "h_heads": Quantity("H(heads)", "entropy of all heads", "nats"),
     "nc1": Quantity("NC1", "within-class variability"),
     "nc2_etf_distance": Quantity("NC2", "distance to a simplex ETF"),
