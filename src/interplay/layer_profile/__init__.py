@@ -31,7 +31,7 @@ from interplay.layer_profile.quantities import (
     span_coordinates,
 )
 from interplay.layer_profile.result import LayerProfile
-from interplay.validation import InterplayTypeError, InterplayValueError, check_labels, check_max_exact_size
+from interplay.validation import InterplayTypeError, InterplayValueError, check_labels, check_max_exact_size, check_scalar
 
 __all__ = ["profile", "LayerProfile", "SeparationFit", "plot", "QUANTITIES", "MAX_SAMPLES", "MEMORY_BUDGET"]
 
@@ -47,14 +47,6 @@ _LABELLED = {"nc1", "mir", "hdr"}
 def _check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise InterplayValueError(f"{name} must be one of {choices}; got {value!r}.")
-    return value
-
-
-def _check_count(value, name: str, minimum: int, *, optional: bool = False) -> int | None:
-    if optional and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InterplayValueError(f"{name} must be an int >= {minimum}{' or None' if optional else ''}; got {value!r}.")
     return value
 
 
@@ -170,9 +162,9 @@ def profile(
     """
     pool = _check_choice(pool, "pool", ("mean", "flatten"))
     tokens = _check_choice(tokens, "tokens", ("mean", "first", "last", "all"))
-    max_samples = _check_count(max_samples, "max_samples", 2, optional=True)
-    memory_budget = _check_count(memory_budget, "memory_budget", 1)
-    seed = _check_count(seed, "seed", 0)
+    max_samples = check_scalar(max_samples, "max_samples", minimum=2, optional=True)
+    memory_budget = check_scalar(memory_budget, "memory_budget", minimum=1)
+    seed = check_scalar(seed, "seed", minimum=0)
     max_exact_size = check_max_exact_size(max_exact_size)
     alpha = None if alpha is None else check_alpha(alpha)
     head, guessed = _resolve_head(model, head)

@@ -19,12 +19,12 @@ import torch
 from interplay.layer_profile.quantities import fit_separation
 from interplay.layer_profile.result import LayerProfile
 from interplay.report.html import DIGITS, format_number
+from interplay.report.labels import axis_label
 from interplay.report.page import document
 from interplay.validation import InterplayValueError
 
 __all__ = ["result_meta", "read_profile", "write_page"]
 
-_NAMES = {"entropy": "H (nats)", "effective_rank": "effective rank", "nc1": "NC1", "mir": "MIR", "hdr": "HDR"}
 
 
 def result_meta(result: LayerProfile) -> dict:
@@ -81,7 +81,7 @@ def read_profile(folder: str | Path, meta: dict) -> LayerProfile:
 
 def _table(result: LayerProfile) -> str:
     quantities = list(result.values)
-    header = ["depth", "layer", "width", *(_NAMES[q] if q in _NAMES else f"Rényi H, α={result.alpha:g}" for q in quantities)]
+    header = ["depth", "layer", "width", *(f"Rényi H, α={result.alpha:g}" if q == "renyi_entropy" else axis_label(q) for q in quantities)]
     rows = []
     for depth, (layer, width) in enumerate(zip(result.layers, result.widths)):
         cells = [depth, layer, width, *(format_number(float(result.values[q][depth])) for q in quantities)]
