@@ -18,7 +18,7 @@ import interplay
 from interplay.config import (
     DATA_DIR_ENV, Layer, TrainConfig, check_device, describe_field, load_config_file, parse_pairs, resolve_config,
 )
-from interplay.runs import RunError, add_run_flags, run_path, stored_config
+from interplay.runs import RunError, add_run_flags, resume_layer, run_path
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["main"]
@@ -139,19 +139,10 @@ def _data_dir_layers(config_class: type, flag: str | None) -> list[Layer]:
     return [Layer("$" + DATA_DIR_ENV, {"data_dir": folder})] if folder else []
 
 
-def _stored_values(run_dir: str, command: str) -> dict:
-    """The config stored in the run folder ``run_dir``, to resume it; refused where there is none."""
-    stored = stored_config(run_dir)
-    if not stored:
-        raise InterplayValueError(f"cannot resume {run_dir}: it has no config.json, so no run of interplay {command} "
-                                  f"was started there; start one with --run-dir {run_dir}.")
-    return stored["config"]
-
-
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     layers = []
     if args.resume:
-        layers.append(Layer(str(Path(args.resume) / "config.json"), _stored_values(args.resume, "train")))
+        layers.append(resume_layer(args.resume, "train"))
     layers += _data_dir_layers(TrainConfig, None)
     if args.config:
         layers.append(Layer(args.config, load_config_file(args.config)))
@@ -199,7 +190,7 @@ def _run_experiment(args: argparse.Namespace) -> int:
     config_class = REGISTRY[args.name].Config
     layers = _data_dir_layers(config_class, None)
     if args.resume:
-        layers.append(Layer(str(Path(args.resume) / "config.json"), _stored_values(args.resume, f"experiment {args.name}")))
+        layers.append(resume_layer(args.resume, args.name))
     if args.config:
         layers.append(Layer(args.config, load_config_file(args.config)))
     layers.append(Layer("--set", parse_pairs(args.set), text=True))

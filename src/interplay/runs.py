@@ -27,7 +27,7 @@ from interplay.validation import InterplayValueError
 
 __all__ = [
     "RECORDS_NAME", "Records", "RunError", "add_run_flags", "check_run", "interrupts_deferred", "open_run",
-    "read_rows", "run_path", "stored_config", "write_csv",
+    "read_rows", "resume_layer", "run_path", "stored_config", "write_csv",
 ]
 
 CONFIG_NAME = "config.json"
@@ -65,6 +65,24 @@ def interrupts_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def _check_folder(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise RunError(f"run folder {path} is a file; pass --out or --run-dir a folder (it is created when missing).")
+
+
+def resume_layer(run_dir: str | Path, command: str) -> Layer:
+    """The config stored in ``run_dir``, as the lowest layer of the config of a resumed run.
+
+    Raises:
+        RunError: no run of ``command`` was started there (no ``config.json``).
+    """
+    stored = stored_config(run_dir)
+    if not stored:
+        raise RunError(f"cannot resume {run_dir}: it has no {CONFIG_NAME}, so no run of {_typed(command)} was started "
+                       f"there; start one with --run-dir {run_dir}.")
+    return Layer(str(Path(run_dir) / CONFIG_NAME), stored["config"])
+
+
 def stored_config(run_dir: str | Path) -> dict[str, Any]:
     """The ``config.json`` of a run folder as a mapping; ``{}`` when there is none.
 
@@ -72,8 +90,7 @@ def stored_config(run_dir: str | Path) -> dict[str, Any]:
         RunError: the folder is a file, or its ``config.json`` cannot be parsed.
     """
     run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunError(f"run folder {run_dir} is a file; pass --out or --run-dir a folder (it is created when missing).")
+    _check_folder(run_dir)
     path = run_dir / CONFIG_NAME
     if not path.is_file():
         return {}
@@ -131,8 +148,7 @@ def check_run(command: str, config: Any, *, out: str | Path = "runs", run_dir: s
     """
     path = run_path(command, config, out=out, run_dir=run_dir, resume=resume)
     if fresh:  # whatever the folder holds is discarded, a damaged config too
-        if path.exists() and not path.is_dir():
-            raise RunError(f"run folder {path} is a file; pass --out or --run-dir a folder (it is created when missing).")
+        _check_folder(path)
         return path
     stored = stored_config(path)
     if resume and not stored:

@@ -23,7 +23,7 @@ import torch
 from interplay.config import DATA_DIR_ENV, Layer, Settings, check_device, resolve_config
 from interplay.layer_profile import QUANTITIES, models, plot, profile
 from interplay.layer_profile.page import read_profile, result_meta, write_page
-from interplay.runs import RECORDS_NAME, Records, add_run_flags, check_run, open_run, stored_config
+from interplay.runs import RECORDS_NAME, Records, add_run_flags, check_run, open_run, resume_layer, stored_config
 from interplay.validation import InterplayTypeError, InterplayValueError
 
 __all__ = ["ProfileConfig", "add_parser", "run"]
@@ -171,14 +171,10 @@ def _config(args) -> ProfileConfig:
 
 def _stored(args) -> ProfileConfig:
     """The config stored in ``--resume RUN_DIR``, where it may run on another device or read another data folder."""
-    stored = stored_config(args.resume)
-    if not stored:
-        raise InterplayValueError(f"cannot resume {args.resume}: it has no config.json, so no profile was started there; "
-                                  "start one with --run-dir.")
+    stored = resume_layer(args.resume, "profile")
     moved = {k: v for k, v in (("device", args.device), ("data_dir", args.data_dir)) if v is not None}
     check_device(moved.get("device", "cpu"))
-    return resolve_config(ProfileConfig, [Layer(str(Path(args.resume) / "config.json"), stored["config"]),
-                                          Layer("flags", moved)])
+    return resolve_config(ProfileConfig, [stored, Layer("flags", moved)])
 
 
 def _quantities(config: ProfileConfig, network: models.Network) -> list[str] | None:
