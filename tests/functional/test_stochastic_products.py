@@ -93,3 +93,48 @@ def test_deflation_rank_does_not_grow_with_the_classes():
         z, w = normalize_rows(features), normalize_rows(heads)
         ranks.append(estimate_joint_entropy(z, labels, w @ w.T, standard_error=0.05, seed=0).deflation)
     assert ranks[0] == ranks[1] == 256
+
+
+def test_dense_matrix_formed_by_row_blocks_and_mirrored_is_the_full_one(monkeypatch):
+    from interplay.functional import joint_operators
+
+    monkeypatch.setattr(joint_operators, "_CHUNK_BYTES", 4 * 300 * 8 * 7)  # blocks of 7 rows: 43 blocks, the last short
+    features, labels, heads = lm_like(n=300, d=6, c=20)
+    z, w = reference.unit_rows(features), reference.unit_rows(heads)
+    expected = (z @ z.T) * (w @ w.T)[labels][:, labels] / 300
+    dense = DenseJointOperator(torch.from_numpy(z), labels, torch.from_numpy(w @ w.T))
+    assert np.allclose(dense.matrix.numpy(), expected, rtol=0, atol=1e-15)
+
+
+def test_rough_copy_only_where_bfloat16_is_native_and_n_is_large(monkeypatch):
+    from interplay.functional import joint_operators
+
+    features, labels, heads = lm_like(n=300, d=6, c=20)
+    z, w = normalize_rows(features), normalize_rows(heads)
+    dense = DenseJointOperator(z, labels, w @ w.T, precision=torch.float32)
+    assert dense.rough() is dense  # n below the threshold
+    monkeypatch.setattr(joint_operators, "_ROUGH_FROM", 100)
+    monkeypatch.setattr(joint_operators, "_native_bfloat16", lambda device: False)
+    assert dense.rough() is dense
+    monkeypatch.setattr(joint_operators, "_native_bfloat16", lambda device: True)
+    rough = dense.rough()
+    assert rough.matrix.dtype == torch.bfloat16 and rough.n == 300
+    v = torch.randn(300, 4, dtype=torch.float64)
+    exact, rounded = dense(v), rough(v)
+    assert rounded.dtype == torch.float64
+    assert torch.allclose(rounded, exact, rtol=0, atol=2e-2 * float(exact.abs().max()))  # bfloat16 rounding
+    assert not torch.equal(rounded, exact)
+
+
+@pytest.mark.slow
+def test_estimate_with_a_rounded_sketch_stays_within_three_standard_errors(monkeypatch):
+    """At n = 4,300 the sketch runs in bfloat16 (forced here, whatever the hardware); the estimate
+    must stay within three of its standard errors of the float64 oracle."""
+    from interplay.functional import joint_operators
+
+    monkeypatch.setattr(joint_operators, "_native_bfloat16", lambda device: True)
+    features, labels, heads = lm_like(n=4300, d=40, c=300, seed=1)
+    expected = reference.sample_pairing(features, labels, heads)
+    result = interplay_metrics(features, labels, heads, method="stochastic", seed=2)
+    assert result.path == "stochastic" and result.se_mir <= 0.005
+    assert abs(float(result.h_joint) - expected["h_joint"]) <= 3 * result.se_h_joint

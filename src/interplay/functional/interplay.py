@@ -222,7 +222,7 @@ def _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, cent
     present = _present_classes(counts)
     n, num_classes = int(counts.sum()), counts.shape[0]
     d = rows[0].shape[1] if second is None else second.shape[-1]  # the features' width; the heads' may differ
-    options = {"method": method, "max_exact_size": max_exact_size}
+    options = {"method": method, "max_exact_size": max_exact_size, "samples": n, "tolerance": tolerance}
     bound = min(present.numel(), heads.shape[1]) * min(d, n)  # r·s can only be smaller
     if rows is not None and choose_joint_path(gram_side=n, blocks_side=bound, **options) == "gram":
         return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)

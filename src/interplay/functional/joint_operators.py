@@ -13,6 +13,7 @@ __all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
 
 _CHUNK_BYTES = 2**28
 _SINGLE_ABOVE = 1e-3  # nats: requested standard errors from which dense products run in float32
+_ROUGH_FROM = 4096  # samples from which the deflation's sketch may run in bfloat16
 
 
 class JointOperator:
@@ -67,6 +68,10 @@ class JointOperator:
             self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
         self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
 
+    def rough(self) -> "JointOperator":
+        """The operator for choosing directions: this one (it has no cheaper form)."""
+        return self
+
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         """``A v`` for a block of vectors v (n, k)."""
         return torch.cat([self._apply(part) for part in torch.split(v, self.chunk, dim=1)], dim=1)
@@ -109,13 +114,47 @@ class DenseJointOperator:
         labels, gram = labels.to(z.device), head_gram.to(z.device, z.dtype)
         self.matrix = z.new_empty(n, n)
         rows = max(1, _CHUNK_BYTES // (4 * n * z.element_size()))
+        # The matrix is symmetric: each row block is formed from its diagonal on (two (rows, n)
+        # temporaries at a time), then mirrored, which takes about 30 % less time than every column.
         for start in range(0, n, rows):
-            block = slice(start, start + rows)  # two (rows, n) temporaries at a time
-            torch.mul(z[block] @ z.mT, gram[labels[block]][:, labels], out=self.matrix[block])
+            block = slice(start, start + rows)
+            torch.mul(z[block] @ z[start:].mT, gram[labels[block]][:, labels[start:]], out=self.matrix[block, start:])
+        for start in range(0, n, rows):
+            self.matrix[start + rows :, start : start + rows] = self.matrix[start : start + rows, start + rows :].mT
         self.matrix /= self.total
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
+
+    def rough(self) -> "DenseJointOperator | _RoundedOperator":
+        """An operator for choosing directions only: the matrix in bfloat16 where the hardware
+        multiplies it natively (four to six times faster than float32 on such CPUs) and n is large
+        enough for the saving to count, else this one. Below that the exact directions are kept:
+        they deflate an exactly low-rank matrix (e.g. at collapse) without a remainder."""
+        if self.n < _ROUGH_FROM or not _native_bfloat16(self.device):
+            return self
+        return _RoundedOperator(self.matrix.to(torch.bfloat16), self)
+
+
+class _RoundedOperator:
+    """Products with a bfloat16 copy of a dense operator's matrix (relative rounding about 4e-3)."""
+
+    def __init__(self, matrix: torch.Tensor, exact: DenseJointOperator) -> None:
+        self.matrix, self.n, self.dim, self.dtype, self.device = matrix, exact.n, exact.dim, exact.dtype, exact.device
+        self.precision = matrix.dtype
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
+
+
+def _native_bfloat16(device: torch.device) -> bool:
+    """Whether bfloat16 products run natively (CPUs with AVX512-BF16 or AMX, CUDA with bfloat16)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(check is not None and check() for check in checks)
 
 
 def joint_operator(z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tensor, *, total: int | None = None,

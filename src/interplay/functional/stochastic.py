@@ -20,8 +20,12 @@ whose sample standard deviation gives the standard error; compare Hutch++ (Meyer
 arXiv 2010.09649 §3). Each probe's Gauss quadrature of ``λ log λ`` is a lower bound
 (``f^{(2m)} > 0``) and its Gauss–Radau quadrature with a node at 0 an upper bound
 (``f^{(2m+1)} < 0``, A is PSD; Golub & Meurant 2010, "Matrices, Moments and Quadrature", §6.2):
-the midpoint is used, steps are added until the half-width is a third of the requested
-standard error, and the half-width enters the reported standard error as a uniform error.
+the midpoint is used, steps are added until the probes' spread and the mean half-width together
+give the requested standard error (or the half-width is a third of it), and the half-width
+enters the reported standard error whole, as a bound on the midpoints' mean error. The sketch
+that chooses the deflated directions runs on a bfloat16 copy of the dense matrix where the
+hardware multiplies bfloat16 natively: the directions need not be exact for the estimate to be
+unbiased, only for it to have a small variance.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ __all__ = ["DenseJointOperator", "JointEntropyEstimate", "JointOperator", "estim
 _PROBE_BLOCK = 16
 _SKETCH_BLOCKS = 4
 _DEFLATION_RANK = 256
-_CHECK = 8  # Lanczos steps between checks of the quadrature's bracket
+_CHECK = 4  # Lanczos steps between checks of the quadrature's bracket
 
 
 def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
@@ -109,11 +113,13 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     """
     # Random numbers come from a CPU generator, so a seed gives the same estimate on every device.
     sketch = torch.randn(op.n, rank + 8, generator=generator, dtype=torch.float64).to(op.device, op.dtype)
-    basis, projected = deque(_block_krylov(op, sketch, _SKETCH_BLOCKS), maxlen=1)[0]  # the last block's
-    # The products' precision is enough for the span of the top Ritz vectors (the quadrature re-orthonormalises it).
+    # The sketch only chooses Q: any Q leaves the estimate unbiased (the quadrature and the probes
+    # use exact products), so it may run on a rounded, faster copy of the operator.
+    rough = op.rough()
+    basis, projected = deque(_block_krylov(rough, sketch, _SKETCH_BLOCKS), maxlen=1)[0]  # the last block's
     _, vectors = torch.linalg.eigh(projected.to(op.precision))
     q = basis @ vectors[:, -rank:].to(basis.dtype)  # (n, rank)
-    del basis, projected  # the sketch's basis is freed before the quadrature's grows
+    del basis, projected, rough  # the sketch's basis is freed before the quadrature's grows
     previous = None
     for basis, projected in _block_krylov(op, q, max_blocks):
         if previous is None:
@@ -204,12 +210,12 @@ def estimate_joint_entropy(
     Choices, all adaptive: the product is the cheaper of the class-moment and the dense one
     (:func:`joint_operator`); the deflation rank starts at 256 (at most n/4) and doubles while the
     first probe block predicts that the probes would cost more than the larger deflation and the
-    doubling at least halved the probe variance; each probe block takes Lanczos steps, eight at a
-    time, until the mean half-width of its Gauss / Gauss–Radau brackets is a third of
-    ``standard_error``; probes are drawn in blocks of 16 (two at first, then as many as the
-    spread so far predicts are missing, in one Lanczos run, so that products are GEMMs) until the
-    standard error of their mean, with the brackets' half-width counted as a uniform error,
-    reaches ``standard_error`` or ``max_probes``.
+    doubling at least halved the probe variance; each probe block takes Lanczos steps, four at a
+    time, until the standard error with its Gauss / Gauss–Radau brackets' mean half-width
+    reaches ``standard_error`` (or the half-width a third of it); probes are drawn in blocks of 16
+    (two at first, then as many as the spread so far predicts are missing, in one Lanczos run, so
+    that products are GEMMs) until the standard error of their mean, with the brackets' mean
+    half-width counted whole, reaches ``standard_error`` or ``max_probes``.
 
     Args:
         z: (n, d) unit rows; labels: (n,) classes; head_gram: (C, C) Gram of the unit heads.
@@ -253,15 +259,14 @@ def estimate_joint_entropy(
     samples, bounds, most = [values], [widths], steps
     while True:
         all_values, all_widths = torch.cat(samples), torch.cat(bounds)
-        p = all_values.numel()
-        # The midpoints' error lies within the mean half-width: counted as a uniform error on it.
-        se = math.sqrt(float(all_values.var()) / p + float(all_widths.mean()) ** 2 / 3 + error**2)
+        p, se = all_values.numel(), _standard_error(all_values, all_widths, error)
         if p >= max_probes or (p >= 2 * _PROBE_BLOCK and se <= standard_error):
             break
         # Draw at once the probes the spread so far predicts are missing (whole blocks of 16).
         missing = (float(all_values.var()) / standard_error**2 - p) / _PROBE_BLOCK
         count = min(max(1, math.ceil(missing)) * _PROBE_BLOCK, max_probes - p)
-        values, widths, steps = _probe_values(op, _probes(q, op, generator, count), standard_error, max_steps)
+        earlier = (all_values, all_widths, error)
+        values, widths, steps = _probe_values(op, _probes(q, op, generator, count), standard_error, max_steps, earlier)
         samples.append(values)
         bounds.append(widths)
         most = max(most, steps)
@@ -273,13 +278,32 @@ def _probes(q: torch.Tensor | None, op, generator: torch.Generator, count: int =
     return g if q is None else g - q @ (q.mT @ g)
 
 
-def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Midpoints (p,) and half-widths (p,) of each probe's ``xᵀ f(A) x`` bracket, and the steps taken."""
+def _standard_error(values: torch.Tensor, widths: torch.Tensor, error: float) -> float:
+    """Standard error of the probes' mean: their spread, their brackets' mean half-width (a bound on
+    the midpoints' mean error, counted whole: the truth does not sit at the midpoint on average, it
+    lies nearer the Gauss end) and the deflated quadrature's error."""
+    return math.sqrt(float(values.var()) / values.numel() + float(widths.mean()) ** 2 + error**2)
+
+
+def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int, earlier) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Midpoints (p,) and half-widths (p,) of each probe's ``xᵀ f(A) x`` bracket, and the steps taken.
+
+    Steps stop once the mean half-width is a third of ``standard_error``, or earlier once these
+    probes, with the ``earlier`` ones (values, widths, deflation error), already give the standard
+    error asked for: the brackets narrow only slowly (the derivative of λ log λ is unbounded at 0),
+    so where the probes' spread leaves room, spending it on the brackets saves most steps.
+    """
     scale = torch.linalg.vector_norm(x, dim=0).double().square()
+    before, before_widths, error = earlier
 
     def narrow(alphas: torch.Tensor, betas: torch.Tensor) -> bool:
         low, high = _bracket(alphas, betas)
-        return float((scale * (high - low)).mean()) / 2 <= standard_error / 3
+        widths = scale * (high - low) / 2
+        if float(widths.mean()) <= standard_error / 3:
+            return True
+        values = torch.cat([before, scale * (low + high) / 2])
+        enough = values.numel() >= 2 * _PROBE_BLOCK
+        return enough and _standard_error(values, torch.cat([before_widths, widths]), error) <= standard_error
 
     alphas, betas = _lanczos(op, x, max_steps, narrow)
     low, high = _bracket(alphas, betas)
@@ -302,7 +326,8 @@ def _deflate(op, rank, max_blocks, standard_error, max_steps, generator) -> _Def
         q, top, error = _deflation(op, rank, max_blocks, standard_error / 10, generator)
     else:
         q, top, error = None, torch.zeros((), dtype=torch.float64, device=op.device), 0.0
-    values, widths, steps = _probe_values(op, _probes(q, op, generator), standard_error, max_steps)
+    empty = torch.zeros(0, dtype=torch.float64, device=op.device)
+    values, widths, steps = _probe_values(op, _probes(q, op, generator), standard_error, max_steps, (empty, empty, error))
     return _Deflated(q, top, error, values, widths, steps, float(values.std()))
 
 
