@@ -459,6 +459,7 @@ CLAIMS += [
     ("**Test split**: accuracy 0.986–0.989", "accuracy 0.986–0.989, NC1 0.054–0.060, centred MIR 0.816–0.824", lambda: [x for c in ("accuracy", "nc1", "mir_centred") for x in minmax(_w32(c, split="test"))]),
 ]
 CLAIMS += [
+    ("**The small CNN at width 32", "405–433 s of training per seed, the `train_time` of its last record", lambda: _w32("train_time")),
     ("**On Fashion-MNIST (50 training images per class", "0.040 at epoch\n  500, then jumps to 0.22 at epoch 600, and again to 0.23 at 1,000 and 0.28 at 1,300 (training\n  accuracy 0.91 there), and ends at 0.18 after 1,600 epochs", lambda: [*(x for e in (500, 600, 1000, 1300) for x in (ce_run(CE_FASHION, "nc1", e), e)), ce_run(CE_FASHION, "accuracy", 1300), ce_run(CE_FASHION, "nc1", 1600), 1600]),
     ("**On Fashion-MNIST (50 training images per class", "falls to 0.039 at epoch\n  1,000 and then jumps to 0.51 at 1,100 (training accuracy 0.88; the run was stopped at 1,200)", lambda: [ce_run(CE_FASHION_LR, "nc1", 1000), 1000, ce_run(CE_FASHION_LR, "nc1", 1100), 1100, ce_run(CE_FASHION_LR, "accuracy", 1100), ce_search(CE_FASHION_LR, "last_epoch")]),
 ]
