@@ -26,17 +26,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from recompute import rows  # noqa: E402
 
+from interplay.experiments.loss_supervised import SETTINGS as LOSS_SETTINGS  # noqa: E402
 from interplay.functional.closed_form import nc_reference  # noqa: E402
 from interplay.report.collapse import reading_figure  # noqa: E402
 from interplay.report.labels import title  # noqa: E402
 from interplay.runs import read_rows  # noqa: E402
 
 SIGNED = {"silhouette"}  # every other drawn quantity is ≥ 0
-AT_MOST_ONE = {"accuracy", "mir", "hdr", "nc4", "embedding_fourier_share", "mir_centred", "hdr_centred"}
+AT_MOST_ONE = {"accuracy", "mir", "hdr", "nc4", "embedding_fourier_share", "mir_centred", "hdr_centred", "validation_accuracy",
+               "mask_rate", "pseudo_accuracy"}
 LOG = {"nc1"}
 DERIVED = {"error": lambda r: 1 - float(r["accuracy"])}
 SPAWNS = ("0", "25", "50", "100", "200", "469")
-COLORS = plt.get_cmap("tab10").colors
+COLORS = tuple(c for k, c in enumerate(plt.get_cmap("tab10").colors) if k != 7)  # its grey is the floor's
 
 __all__ = ["FIGURES", "main"]
 
@@ -94,8 +96,8 @@ def _finish(fig, axes, path: Path, seeds: int, what: str, *, per_seed: bool = Fa
         axis.grid(alpha=0.3)
         for handle, label in zip(*axis.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    how = "one line per seed" if per_seed else "mean, band ± sample std (ddof = 1)"
-    fig.suptitle(f"{what}: {seeds} seeds, {how}", fontsize=10)
+    how = "one line per seed" if per_seed else "one run per line" if seeds == 1 else "mean, band ± sample std (ddof = 1)"
+    fig.suptitle(f"{what}: {seeds} seed{'s' * (seeds != 1)}, {how}", fontsize=10)
     columns = min(4, len(entries)) or 1
     bottom = (0.25 * -(-len(entries) // columns) + 0.1) / fig.get_figheight() if entries else 0.0
     if entries:
@@ -105,8 +107,11 @@ def _finish(fig, axes, path: Path, seeds: int, what: str, *, per_seed: bool = Fa
     plt.close(fig)
 
 
-def _reference(axis, column: str, classes: int) -> None:
-    """The centred collapse value of ``column`` at ``classes`` classes, where it has one."""
+def _reference(axis, column: str, classes: int | None) -> None:
+    """The centred collapse value of ``column`` at ``classes`` classes, where it has one; none
+    where ``classes`` is None (heads that are not a simplex, such as CMA's text features)."""
+    if classes is None:
+        return
     at = nc_reference(classes)
     reference = {"mir": (float(at.mir), f"at collapse = {float(at.mir):.4g}"), "hdr": (0.0, "0 at collapse"),
                  "h_z": (float(at.h_z), f"at collapse = log {classes - 1}"), "h_w": (float(at.h_w), f"at collapse = log {classes - 1}")}
@@ -199,6 +204,21 @@ def smoothing_final() -> None:
     plt.close(fig)
 
 
+def _by_setting(folder: str, x: str, columns: list[str], name: str, what: str, groups, **options) -> None:
+    """One line per setting of the ablation run in ``folder`` (loss terms, FixMatch terms or CMA weights)."""
+    split_figure(f"{folder}/measurements.csv", x, columns, f"{folder}/{name}", what, groups=groups, group_key="setting", **options)
+
+
+LOSS_COLUMNS = ["accuracy", "loss", "mir", "hdr", "h_z"]
+LOSS_WEIGHTS = ("α=0.0, β=0.0", "α=0.5, β=0.5", "α=1.0, β=0.0", "α=0.0, β=1.0")  # the Fashion-MNIST run's earlier protocol
+SEMI_COLUMNS = ["accuracy", "mir", "hdr", "mask_rate", "pseudo_accuracy", "h_z"]
+SEMI_RUNS = [("semi-supervised", 40, "400 steps"), ("semi-supervised", 250, "400 steps"),
+             ("semi-supervised/long-250", 250, "4,000 steps"), ("semi-supervised/long-250-seeds-1-2", 250, "4,000 steps")]
+CMA_RUNS = {"cma": (["accuracy", "validation_accuracy", "cma", "mir", "hdr", "loss"], (0.0, 0.1, 0.3, 0.5),
+                    "cma, prompt tuning, test images of the 5 new classes"),
+            "cma/earlier-image-tuning": (["accuracy", "cma", "mir", "hdr", "loss", "h_z"], (0.0, 0.2, 0.5),
+                                         "cma, earlier protocol (image encoder tuned), 10 test classes")}
+
 PRUNE_VARIANTS = ("one-shot body", "one-shot body + fine-tune", "one-shot all", "one-shot all + fine-tune", "IMP body, rewound")
 SPARSITY_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99)
 
@@ -227,6 +247,17 @@ FIGURES = {
        for folder in ("collapse", "collapse/default", "collapse-ce/cnn-width32-wd5e-4-1000ep")},
     "collapse/default/collapse.png": lambda: split_figure("collapse/default/measurements.csv", "epoch", ["nc1", "nc2_etf_distance", "nc3", "nc4"], "collapse/default/collapse.png",
                                                           "collapse default", groups=("ce", "mse", "mse shuffled"), group_key="objective"),
+    "loss-supervised/terminal/loss_supervised.png": lambda: _by_setting("loss-supervised/terminal", "epoch", LOSS_COLUMNS, "loss_supervised.png",
+                                                                        "loss-supervised, terminal phase (digits MLP), test set", LOSS_SETTINGS, splits=("test",)),
+    "loss-supervised/loss_supervised.png": lambda: _by_setting("loss-supervised", "epoch", LOSS_COLUMNS, "loss_supervised.png",
+                                                               "loss-supervised, Fashion-MNIST CNN, test set", LOSS_WEIGHTS, splits=("test",)),
+    **{f"{folder}/semi_supervised_{count}.png": (lambda folder=folder, count=count, steps=steps: _by_setting(
+        folder, "step", SEMI_COLUMNS, f"semi_supervised_{count}.png", f"semi-supervised, {count} labels, {steps}, EMA model on the test set",
+        ("α=0.0, β=0.0", "α=0.5, β=0.5"), splits=(None,), xlabel=f"step ({count} labels)", labels=count))
+       for folder, count, steps in SEMI_RUNS},
+    **{f"{folder}/cma.png": (lambda folder=folder, columns=columns, lambdas=lambdas, what=what: _by_setting(
+        folder, "shots", columns, "cma.png", what, [f"λ={lam}" for lam in lambdas], splits=(None,), classes=None, xlabel="labelled images per class"))
+       for folder, (columns, lambdas, what) in CMA_RUNS.items()},
 }
 
 
