@@ -432,3 +432,30 @@ def ce_readings(run: str, seed: int, split: str) -> list[float]:
 
 
 __all__ += ["CE_SEARCH", "ce_search", "ce_search_row", "ce_run", "ce_readings"]
+
+
+# the random-feature floor of the runs that recorded no untrained network (floor.csv, written by floor.py)
+INFORMATION = ("mir", "hdr", "h_z", "h_w")
+
+
+def floor(folder: str, column: str) -> np.ndarray:
+    """The untrained network's test values of ``column``, one per seed."""
+    return values(f"{folder}/floor.csv", column, split="test")
+
+
+def mean_sd(x) -> list[float]:
+    """Mean and sample std, the page's 'a ± b'."""
+    return [float(np.mean(x)), sd(x)]
+
+
+def same_floor(*folders: str) -> bool:
+    """Whether the floors of ``folders`` agree seed by seed in every information column."""
+    return all(np.array_equal(floor(folders[0], c), floor(f, c)) for f in folders[1:] for c in INFORMATION)
+
+
+def within_floor(x, folder: str, column: str) -> bool:
+    """Whether the mean of ``x`` lies within one sample std of the floor's mean."""
+    return abs(np.mean(x) - floor(folder, column).mean()) < sd(floor(folder, column))
+
+
+__all__ += ["floor", "mean_sd", "same_floor", "within_floor"]
