@@ -3,7 +3,8 @@
 One convention for spread on the page: mean ± the sample standard deviation (ddof=1) over seeds.
 The tables with a spread are regenerated from their specifications in `tables.py`; the measured
 numbers quoted in the prose (and the tables without a spread) are checked against their sources
-in `claims.py` (computed by `sources.py`), each with a phrase that locates it. Not checked here: wall times
+in `claims.py` (one `claims_<section>.py` per section of the page, computed by the `sources_*.py`
+modules), each with a phrase that locates it. Not checked here: wall times
 (other than the training seconds a run records in its CSV), settings that the runs' config.json
 files hold, and closed-form constants such as MIR_NC or log 9.
 
