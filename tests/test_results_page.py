@@ -39,3 +39,13 @@ def test_a_wrong_table_cell_is_reported(recompute):
     cells[3] = f"{mean}± {float(spread) + 0.002:.3f} "
     _, changed = recompute.check_tables(page.replace(row, "|".join(cells)))
     assert len(changed) == 1
+
+
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
+def test_archived_grokking_change_steps_are_recomputed_from_the_runs(recompute, model):
+    """The pooled change steps the page quotes are those of the archived runs' measurements."""
+    spread = importlib.import_module("grokking.spread")
+    fresh, archived = spread.runs(model), spread.archived(model)
+    assert len(fresh) == len(archived) >= 5
+    for run, kept in zip(fresh, archived):
+        assert {k: float(v) if k != "model" else v for k, v in run.items()} == kept

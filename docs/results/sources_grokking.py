@@ -51,20 +51,20 @@ def troughs() -> np.ndarray:
     return np.array(gaps)
 
 
-def spread_runs() -> list[dict]:
+def spread_runs(model: str = "mlp") -> list[dict]:
     from grokking.spread import archived
 
-    return archived()
+    return archived(model)
 
 
-def spread(series: str, key: str):
+def spread(series: str, key: str, model: str = "mlp"):
     from grokking.spread import criteria
 
-    return criteria(spread_runs(), series)[key]
+    return criteria(spread_runs(model), series)[key]
 
 
-def spread_steps(fraction: float) -> np.ndarray:
-    return np.array([e["step_test_accuracy"] for e in spread_runs() if e["train_fraction"] == fraction])
+def spread_steps(fraction: float, model: str = "mlp") -> np.ndarray:
+    return np.array([e["step_test_accuracy"] for e in spread_runs(model) if e["train_fraction"] == fraction])
 
 
 def later_in_all(series: tuple[str, ...]) -> int:
