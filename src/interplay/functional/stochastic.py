@@ -62,18 +62,20 @@ _CHECK = 4  # Lanczos steps between checks of the quadrature's bracket
 def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
     """Orthonormal columns spanning ``x`` minus its part in ``basis`` (twice, for rounding).
 
-    Cholesky QR in float64 (GEMMs, several times faster than Householder on tall blocks), and
-    Householder where the block is too ill-conditioned for it (a Krylov block that ran out of
-    directions, e.g. near collapse).
+    Cholesky QR (GEMMs, several times faster than Householder on tall blocks): the block's Gram
+    in its own precision, factored in float64, and Householder where the block is too
+    ill-conditioned for its precision (the Gram squares the condition number; a Krylov block that
+    ran out of directions, e.g. near collapse).
     """
+    # Cholesky QR is accurate while cond(x) stays below about 1 / sqrt(eps): 3e-4 in float32.
+    floor = 1e-6 if x.dtype == torch.float64 else 1e-3
     for _ in range(2):
         if basis is not None:
             x = x - basis @ (basis.mT @ x)
-        wide = x.double()
-        factor, info = torch.linalg.cholesky_ex(wide.mT @ wide)
+        factor, info = torch.linalg.cholesky_ex((x.mT @ x).double())
         diagonal = factor.diagonal()
-        if int(info) == 0 and float(diagonal.min()) > 1e-6 * float(diagonal.max()):
-            x = torch.linalg.solve_triangular(factor.mT, wide, upper=True, left=False).to(x.dtype)
+        if int(info) == 0 and float(diagonal.min()) > floor * float(diagonal.max()):
+            x = torch.linalg.solve_triangular(factor.mT.to(x.dtype), x, upper=True, left=False)
         else:
             x = torch.linalg.qr(x).Q
     return x
