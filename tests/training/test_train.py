@@ -154,7 +154,7 @@ def test_too_large_for_the_exact_path_is_estimated_on_all_samples(tmp_path):
     for name, flags in {"estimated": ["--max-exact-size", "100"], "exact": []}.items():
         assert main(["train", "--epochs", "1", "--width", "32", *flags, "--run-dir", str(tmp_path / name)]) == 0
         runs[name] = read_rows(tmp_path / name / "metrics.csv")
-    assert "max_exact_size=100, else the stochastic estimate" in (tmp_path / "estimated" / "config.json").read_text()
+    assert "max_exact_size=100 and costs at most twice the estimate, else the stochastic estimate" in (tmp_path / "estimated" / "config.json").read_text()
     for estimated, exact in zip(runs["estimated"], runs["exact"]):
         assert (estimated["estimate"], estimated["path"], exact["estimate"], exact["se_mir"]) == ("stochastic", "stochastic", "exact", 0.0)
         assert estimated["n_information"] == exact["n_information"] == estimated["n"] in (1438, 359)

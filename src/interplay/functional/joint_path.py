@@ -37,7 +37,7 @@ def check_method(method) -> str:
     if method not in METHODS:
         raise InterplayValueError(
             f"method must be one of {', '.join(METHODS)}; got {method!r}. "
-            "'auto' is exact where the eigenproblem fits max_exact_size and estimates otherwise."
+            "'auto' is exact where the eigenproblem fits max_exact_size and costs at most twice the estimate, and estimates otherwise."
         )
     return method
 
@@ -88,8 +88,8 @@ def choose_joint_path(
         smallest = min(sides.values())
         raise ExactSizeError(
             f"the exact {what} needs the eigenvalues of a {smallest}×{smallest} matrix, more than "
-            f"max_exact_size={max_exact_size}. Use method='auto' (exact where it fits, else estimated "
-            "with a standard error), or raise max_exact_size."
+            f"max_exact_size={max_exact_size}. Use method='auto' (exact where it fits and is cheap enough, else "
+            "estimated with a standard error), or raise max_exact_size."
         )
     return "stochastic"
 

@@ -41,7 +41,7 @@ def _metadata(config: TrainConfig, num_classes: int, world: int) -> dict:
         "exact": "exact, on all evaluated samples",
         "stochastic": f"stochastic Lanczos estimate of the joint entropy on all evaluated samples, standard error of MIR "
                       f"<= {config.tolerance} (seed={config.seed}); se_* columns give each record's",
-        "auto": f"exact where the eigenproblem fits max_exact_size={config.max_exact_size}, else the stochastic estimate "
+        "auto": f"exact where the eigenproblem fits max_exact_size={config.max_exact_size} and costs at most twice the estimate, else the stochastic estimate "
                 f"(standard error of MIR <= {config.tolerance}, seed={config.seed}); the method and se_* columns say which",
     }[config.method]
     return {
