@@ -2,7 +2,8 @@
 
 Two ways, chosen by :func:`joint_operator`: per-class moments (no n×n matrix; about
 ``4·n·d + 2·C'²·d`` operations per vector) or the n×n matrix formed once (``2·n²`` per vector,
-one GEMM).
+one GEMM). Each also offers ``rough()``, the operator the deflation's sketch may use: a bfloat16
+copy of the dense matrix where the hardware multiplies bfloat16 natively, else the operator itself.
 """
 
 from __future__ import annotations
