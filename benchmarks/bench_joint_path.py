@@ -38,17 +38,14 @@ def hidden_states(n: int, d: int = 576, c: int = 300, seed: int = 0):
 
 
 def language_model_states(tokens: int = 10240):
-    from interplay.data.text import context_windows, read_text
-    from interplay.experiments.linguistic_collapse import capture
-    from interplay.models.causal_lm import SMOLLM2, load_language_model
+    from bench_language_model import kept, windows
 
-    lm = load_language_model(SMOLLM2, context=256, seed=0)
-    ids, mask = context_windows(lm.encode(read_text("")), 256, tokens, pad_id=lm.pad_id)
+    from interplay.experiments.linguistic_collapse import capture
+    from interplay.models.causal_lm import SMOLLM2
+
+    lm, ids, mask = windows(SMOLLM2, 256, tokens)
     captured = capture(lm.model, ids, mask, 4)
-    features, labels, head = captured["features"], captured["labels"], captured["head"]
-    chosen = torch.bincount(labels, minlength=head.shape[0])[labels] >= 5
-    present, local = torch.unique(labels[chosen], return_inverse=True)
-    return features[chosen], local, head[present]
+    return kept(captured["features"], captured["labels"], captured["head"])
 
 
 def _timed(*args, **kwargs):

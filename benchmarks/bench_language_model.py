@@ -60,20 +60,30 @@ def _nc(features, labels, head):
     return f"{result.classes_used} classes, {result.samples_used} tokens, UNC3 {float(result.unc3):.4g}"
 
 
-def _mir(features, labels, head):
-    counts = torch.bincount(labels, minlength=head.shape[0])
-    chosen = counts[labels] >= MIN_COUNT
+def kept(features, labels, head):
+    """The tokens whose next token occurs at least MIN_COUNT times, their classes renumbered among
+    those present, and those classes' head rows."""
+    chosen = torch.bincount(labels, minlength=head.shape[0])[labels] >= MIN_COUNT
     present, local = torch.unique(labels[chosen], return_inverse=True)
-    r = interplay_metrics(features[chosen], local, head[present], method="auto")
+    return features[chosen], local, head[present]
+
+
+def windows(model: str, context: int, tokens: int):
+    """The loaded model and the first ``tokens`` next-token predictions of pydoc's topics, in windows."""
+    lm = load_language_model(model, context=context, seed=0)
+    ids, mask = context_windows(lm.encode(read_text("")), context, tokens, pad_id=lm.pad_id)
+    return lm, ids, mask
+
+
+def _mir(features, labels, head):
+    x, local, w = kept(features, labels, head)
+    r = interplay_metrics(x, local, w, method="auto")
     se = "" if r.se_mir is None else f" ± {r.se_mir:.4f} (se), H(Z⊙W) se {r.se_h_joint:.4f}"
-    return f"{int(chosen.sum())} tokens, {present.numel()} classes, path {r.path}, MIR {float(r.mir):.4f}{se}, HDR {float(r.hdr):.4f}"
+    return f"{x.shape[0]} tokens, {w.shape[0]} classes, path {r.path}, MIR {float(r.mir):.4f}{se}, HDR {float(r.hdr):.4f}"
 
 
 def _accuracy(features, labels, head, seeds: int) -> None:
-    counts = torch.bincount(labels, minlength=head.shape[0])
-    chosen = counts[labels] >= MIN_COUNT
-    present, local = torch.unique(labels[chosen], return_inverse=True)
-    x, w = features[chosen], head[present]
+    x, local, w = kept(features, labels, head)
     began = time.perf_counter()
     exact = interplay_metrics(x, local, w, method="exact", max_exact_size=x.shape[0])
     print(f"exact: H(Z⊙W) {float(exact.h_joint):.6f}, MIR {float(exact.mir):.6f} ({time.perf_counter() - began:.1f} s, path {exact.path})")
@@ -93,10 +103,9 @@ def main() -> None:
     parser.add_argument("--accuracy", type=int, default=0, metavar="SEEDS", help="then compare SEEDS estimates with exact")
     args = parser.parse_args()
     model = TINY if args.quick else SMOLLM2
-    lm = load_language_model(model, context=args.context, seed=0)
+    lm, ids, mask = windows(model, args.context, args.tokens)
     with torch.no_grad():
         greedy = lm.decode([int(lm.model(lm.encode(PROMPT)[None]).logits[0, -1].argmax())])
-    ids, mask = context_windows(lm.encode(read_text("")), args.context, args.tokens, pad_id=lm.pad_id)
     print(f"{PROMPT!r} continues with {greedy!r}")
     print(f"torch threads {torch.get_num_threads()}, load average at start {os.getloadavg()}")
     times: dict[str, list[float]] = {"forward": [], "nc": [], "mir": []}

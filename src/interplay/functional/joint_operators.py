@@ -8,6 +8,8 @@ copy of the dense matrix where the hardware multiplies bfloat16 natively, else t
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 __all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
@@ -69,7 +71,7 @@ class JointOperator:
             self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
         self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
 
-    def rough(self) -> "JointOperator":
+    def rough(self) -> JointOperator:
         """The operator for choosing directions: this one (it has no cheaper form)."""
         return self
 
@@ -127,25 +129,17 @@ class DenseJointOperator:
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
 
-    def rough(self) -> "DenseJointOperator | _RoundedOperator":
-        """An operator for choosing directions only: the matrix in bfloat16 where the hardware
-        multiplies it natively (four to six times faster than float32 on such CPUs) and n is large
-        enough for the saving to count, else this one. Below that the exact directions are kept:
-        they deflate an exactly low-rank matrix (e.g. at collapse) without a remainder."""
+    def rough(self) -> DenseJointOperator:
+        """An operator for choosing directions only: this one with its matrix in bfloat16 (relative
+        rounding about 4e-3) where the hardware multiplies bfloat16 natively (four to six times
+        faster than float32 on such CPUs) and n is large enough for the saving to count, else this
+        one. Below that the exact directions are kept: they deflate an exactly low-rank matrix
+        (e.g. at collapse) without a remainder."""
         if self.n < _ROUGH_FROM or not _native_bfloat16(self.device):
             return self
-        return _RoundedOperator(self.matrix.to(torch.bfloat16), self)
-
-
-class _RoundedOperator:
-    """Products with a bfloat16 copy of a dense operator's matrix (relative rounding about 4e-3)."""
-
-    def __init__(self, matrix: torch.Tensor, exact: DenseJointOperator) -> None:
-        self.matrix, self.n, self.dim, self.dtype, self.device = matrix, exact.n, exact.dim, exact.dtype, exact.device
-        self.precision = matrix.dtype
-
-    def __call__(self, v: torch.Tensor) -> torch.Tensor:
-        return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
+        rounded = copy.copy(self)
+        rounded.matrix, rounded.precision = self.matrix.to(torch.bfloat16), torch.bfloat16
+        return rounded
 
 
 def _native_bfloat16(device: torch.device) -> bool:

@@ -262,7 +262,7 @@ def estimate_joint_entropy(
     while True:
         all_values, all_widths = torch.cat(samples), torch.cat(bounds)
         p, se = all_values.numel(), _standard_error(all_values, all_widths, error)
-        if p >= max_probes or (p >= 2 * _PROBE_BLOCK and se <= standard_error):
+        if p >= max_probes or _reached(all_values, all_widths, error, standard_error):
             break
         # Draw at once the probes the spread so far predicts are missing (whole blocks of 16).
         missing = (float(all_values.var()) / standard_error**2 - p) / _PROBE_BLOCK
@@ -287,6 +287,11 @@ def _standard_error(values: torch.Tensor, widths: torch.Tensor, error: float) ->
     return math.sqrt(float(values.var()) / values.numel() + float(widths.mean()) ** 2 + error**2)
 
 
+def _reached(values: torch.Tensor, widths: torch.Tensor, error: float, standard_error: float) -> bool:
+    """Whether these probes (at least two blocks) give the requested standard error."""
+    return values.numel() >= 2 * _PROBE_BLOCK and _standard_error(values, widths, error) <= standard_error
+
+
 def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int, earlier) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Midpoints (p,) and half-widths (p,) of each probe's ``xᵀ f(A) x`` bracket, and the steps taken.
 
@@ -303,9 +308,7 @@ def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int, ea
         widths = scale * (high - low) / 2
         if float(widths.mean()) <= standard_error / 3:
             return True
-        values = torch.cat([before, scale * (low + high) / 2])
-        enough = values.numel() >= 2 * _PROBE_BLOCK
-        return enough and _standard_error(values, torch.cat([before_widths, widths]), error) <= standard_error
+        return _reached(torch.cat([before, scale * (low + high) / 2]), torch.cat([before_widths, widths]), error, standard_error)
 
     alphas, betas = _lanczos(op, x, max_steps, narrow)
     low, high = _bracket(alphas, betas)
