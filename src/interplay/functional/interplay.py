@@ -237,7 +237,7 @@ def _sample_pairing(counts, second, heads, rows, estimator, max_exact_size, cent
     if path == "gram":
         return _rows_exact(rows, heads, n, num_classes, max_exact_size, centred)
     if path == "stochastic":
-        return _estimated(rows, second, heads, counts, present, centred, estimator)
+        return _estimated(rows, second, heads, counts, present, centred, estimator, spectrum=kept)
     r, s = factor.shape[1], projection.shape[1]
     if second is None:
         z, labels = rows
@@ -262,14 +262,15 @@ def _rows_exact(rows, heads, n, num_classes, max_exact_size, centred) -> Interpl
     return _result(entropies, n, num_classes, "sample", centred, used)
 
 
-def _estimated(rows, second, heads, counts, present, center, estimator) -> InterplayResult:
-    """The estimator over the classes present only: its head Gram is C'×C', not C×C."""
+def _estimated(rows, second, heads, counts, present, center, estimator, spectrum=None) -> InterplayResult:
+    """The estimator over the classes present only: its head Gram is C'×C', not C×C. ``spectrum``:
+    the features' Gram eigenvalues where the caller already has them."""
     _, tolerance, seed, dtype = estimator
     z, labels = rows if rows is not None else rows_of_second_moments(second[present])
     if rows is not None:
         labels = _among_present(labels, present, counts.shape[0])
     entropies, estimate = stochastic_entropies(
-        z.to(dtype), labels, heads[present].to(dtype), counts[present], tolerance=tolerance, seed=seed
+        z.to(dtype), labels, heads[present].to(dtype), counts[present], tolerance=tolerance, seed=seed, row_spectrum=spectrum
     )
     result = _result(entropies, int(counts.sum()), counts.shape[0], "sample", center, "stochastic")
     result.se_h_joint = result.se_mi = estimate.standard_error

@@ -17,12 +17,13 @@ __all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
 _CHUNK_BYTES = 2**28
 _SINGLE_ABOVE = 1e-3  # nats: requested standard errors from which dense products run in float32
 _ROUGH_FROM = 4096  # samples from which the deflation's sketch may run in bfloat16
+_FORM_ROWS = 512  # row blocks of the dense matrix: small enough that little more than its upper triangle is formed
 
 
 class JointOperator:
     """The map ``v ↦ (K_Z ⊙ K_W) v / n`` without any n×n matrix.
 
-    Samples are grouped by class, and classes whose sizes share a power of two share one
+    ``trace`` is ``tr((K_Z ⊙ K_W)/n)``. Samples are grouped by class, and classes whose sizes share a power of two share one
     zero-padded batched product, so padding at most doubles the stored features.
 
     Args:
@@ -70,6 +71,7 @@ class JointOperator:
             index[local[labels[order]][mine], rank[mine]] = order[mine]
             self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
         self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
+        self.trace = float((z.double().square().sum(1) * head_gram.diagonal().double().to(device)[labels]).sum()) / self.total
 
     def rough(self) -> JointOperator:
         """The operator for choosing directions: this one (it has no cheaper form)."""
@@ -100,6 +102,7 @@ class DenseJointOperator:
 
     Arguments as :class:`JointOperator`; the matrix (n² numbers) is held in ``precision``
     (default: ``z``'s dtype), and each product is taken in it and returned in ``z``'s dtype.
+    ``trace`` is the trace of that matrix.
 
     Example:
         >>> z = torch.eye(3, dtype=torch.float64)
@@ -116,7 +119,7 @@ class DenseJointOperator:
         z = z.to(self.precision)
         labels, gram = labels.to(z.device), head_gram.to(z.device, z.dtype)
         self.matrix = z.new_empty(n, n)
-        rows = max(1, _CHUNK_BYTES // (4 * n * z.element_size()))
+        rows = max(1, min(_FORM_ROWS, _CHUNK_BYTES // (4 * n * z.element_size())))
         # The matrix is symmetric: each row block is formed from its diagonal on (two (rows, n)
         # temporaries at a time), then mirrored, which takes about 30 % less time than every column.
         for start in range(0, n, rows):
@@ -125,6 +128,7 @@ class DenseJointOperator:
         for start in range(0, n, rows):
             self.matrix[start + rows :, start : start + rows] = self.matrix[start : start + rows, start + rows :].mT
         self.matrix /= self.total
+        self.trace = float(self.matrix.diagonal().sum(dtype=torch.float64))
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
         return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)

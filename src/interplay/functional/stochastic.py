@@ -12,12 +12,16 @@ formed once, blockwise, and applied by GEMM. ``H = -tr f(A)`` with ``f(λ) = λ 
 ``tr f(A) = tr(Qᵀ f(A) Q) + E[xᵀ f(A) x]``, ``x = P g`` with Rademacher ``g``.
 
 ``Q`` holds the top Ritz vectors of a randomised block Krylov sketch (deflation: the top
-eigenvalues carry most of ``‖f(A)‖_F``, which sets the probes' variance). Its rank starts at 256
-whatever the number of classes and doubles while the probes predict that it pays. The first
-term is a block Gauss quadrature from ``Q``, deterministic; the second is stochastic Lanczos
-quadrature (Ubaru, Chen & Saad 2017, SIAM J. Matrix Anal. Appl. 38(4)) over independent probes,
-whose sample standard deviation gives the standard error; compare Hutch++ (Meyer et al. 2021,
-arXiv 2010.09649 §3). Each probe's Gauss quadrature of ``λ log λ`` is a lower bound
+eigenvalues carry most of ``‖f(A)‖_F``, which sets the probes' variance, and the largest
+eigenvalue left sets how fast their quadratures converge). Its rank starts at 64 whatever the
+number of classes and doubles while the probes predict that it pays. The first term is a block
+Gauss quadrature from ``Q``, deterministic; the second is stochastic Lanczos quadrature (Ubaru,
+Chen & Saad 2017, SIAM J. Matrix Anal. Appl. 38(4)) over independent probes, whose sample
+standard deviation gives the standard error; compare Hutch++ (Meyer et al. 2021, arXiv
+2010.09649 §3). The probes carry a control variate: ``xᵀAx``, whose mean ``tr(PAP) = tr A -
+tr(QᵀAQ)`` is known exactly, times a slope fitted on the other probes (cross-fitted, so the
+mean stays unbiased); on the remainder ``λ log λ`` is nearly proportional to ``λ``, and this
+takes out most of the spread. Each probe's Gauss quadrature of ``λ log λ`` is a lower bound
 (``f^{(2m)} > 0``) and its Gauss–Radau quadrature with a node at 0 an upper bound
 (``f^{(2m+1)} < 0``, A is PSD; Golub & Meurant 2010, "Matrices, Moments and Quadrature", §6.2):
 the midpoint is used, steps are added until the probes' spread and the mean half-width together
@@ -49,14 +53,14 @@ from interplay.functional.joint_operators import (
     JointOperator,
     joint_operator,
 )
+from interplay.functional.lanczos import lanczos, quadrature_bracket
 from interplay.validation import check_tolerance
 
 __all__ = ["DenseJointOperator", "JointEntropyEstimate", "JointOperator", "estimate_joint_entropy", "joint_operator", "rows_of_second_moments", "stochastic_entropies"]
 
-_PROBE_BLOCK = 16
+_PROBE_BLOCK = 8
 _SKETCH_BLOCKS = 4
-_DEFLATION_RANK = 256
-_CHECK = 4  # Lanczos steps between checks of the quadrature's bracket
+_DEFLATION_RANK = 64
 
 
 def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
@@ -107,9 +111,9 @@ def _block_krylov(op, start: torch.Tensor, blocks: int):
             block = _orthonormal(image, basis[:, :high])
 
 
-def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torch.Generator):
     """Top-``rank`` Ritz vectors Q (n, rank) of a sketch, ``tr(Qᵀ f(A) Q)`` by block Gauss quadrature,
-    and a bound on the quadrature's error.
+    a bound on the quadrature's error, and ``tr(Qᵀ A Q)``.
 
     Blocks are added to the quadrature until one changes it by less than ``tolerance``.
     """
@@ -126,60 +130,14 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
     for basis, projected in _block_krylov(op, q, max_blocks):
         if previous is None:
             q = basis[:, :rank].clone()  # the orthonormalised Q that the quadrature integrates over
+            inside = float(projected[:rank, :rank].diagonal().sum())
         theta, vectors = torch.linalg.eigh(projected)
         top = (vectors[:rank].square().sum(0) * xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
         if previous is not None and abs(float(top - previous)) <= tolerance:
             break
         previous = top
     # The last block's change bounds what more blocks would add; rounding sets a floor under it.
-    return q, top, max(abs(float(top - previous)), op.n * torch.finfo(op.dtype).eps * abs(float(top)))
-
-
-def _lanczos(op, x: torch.Tensor, max_steps: int, done) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lanczos coefficients (alphas (p, m), betas (p, m)) of each column of x, run side by side,
-    until ``done(alphas, betas)`` (asked every ``_CHECK`` steps) or ``max_steps``.
-
-    ``betas[:, -1]`` is the coupling to the next, unused Lanczos vector (for Gauss–Radau).
-    """
-    norm = torch.linalg.vector_norm(x, dim=0)
-    v, previous, beta = x / norm, torch.zeros_like(x), x.new_zeros(x.shape[1])
-    alphas, betas = [], []
-    for step in range(max_steps):
-        w = op(v) - beta * previous
-        alpha = (w * v).sum(0)
-        w = w - alpha * v
-        w = w - (w * v).sum(0) * v  # local reorthogonalisation: keeps alpha accurate
-        beta = torch.linalg.vector_norm(w, dim=0)
-        # An invariant subspace reached (beta ≈ 0) ends that column's recurrence.
-        live = beta > 1e3 * torch.finfo(w.dtype).eps * alpha.abs().clamp_min(1 / op.n)
-        beta = torch.where(live, beta, torch.zeros_like(beta))
-        alphas.append(alpha)
-        betas.append(beta)
-        if (step + 1) % _CHECK == 0 and done(torch.stack(alphas, 1).double(), torch.stack(betas, 1).double()):
-            break
-        previous, v = v, torch.where(live, w / beta.clamp_min(torch.finfo(w.dtype).tiny), torch.zeros_like(w))
-    return torch.stack(alphas, 1).double(), torch.stack(betas, 1).double()
-
-
-def _gauss(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,), with T's eigenpairs."""
-    t = torch.diag_embed(alphas) + torch.diag_embed(betas, 1) + torch.diag_embed(betas, -1)  # (p, m, m)
-    theta, vectors = torch.linalg.eigh(t)
-    return (vectors[:, 0, :].square() * xlogx(theta)).sum(1), theta, vectors
-
-
-def _bracket(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gauss (lower) and Gauss–Radau with a node at 0 (upper) quadratures of ``e1ᵀ f(A) e1`` (p,) each.
-
-    The Radau rule extends T by the next beta and ``α = β_m² [T⁻¹]_{mm}``, which puts a node at 0.
-    Where T is numerically singular a Ritz value already sits at 0 and the Gauss rule is kept.
-    """
-    gauss, theta, vectors = _gauss(alphas, betas[:, :-1])
-    regular = theta[:, 0] > theta[:, -1].abs() * alphas.shape[1] * 1e-12
-    inverse = (vectors[:, -1, :].square() / torch.where(regular[:, None], theta, torch.ones_like(theta))).sum(1)
-    extra = torch.where(regular, betas[:, -1].square() * inverse, torch.zeros_like(inverse))
-    radau, _, _ = _gauss(torch.cat([alphas, extra[:, None]], 1), betas)
-    return gauss, torch.where(regular, torch.maximum(radau, gauss), gauss)
+    return q, top, max(abs(float(top - previous)), op.n * torch.finfo(op.dtype).eps * abs(float(top))), inside
 
 
 @dataclass(frozen=True)
@@ -210,14 +168,15 @@ def estimate_joint_entropy(
     """Stochastic Lanczos estimate of the joint entropy of unit rows paired with their class heads.
 
     Choices, all adaptive: the product is the cheaper of the class-moment and the dense one
-    (:func:`joint_operator`); the deflation rank starts at 256 (at most n/4) and doubles while the
-    first probe block predicts that the probes would cost more than the larger deflation and the
-    doubling at least halved the probe variance; each probe block takes Lanczos steps, four at a
-    time, until the standard error with its Gauss / Gauss–Radau brackets' mean half-width
-    reaches ``standard_error`` (or the half-width a third of it); probes are drawn in blocks of 16
-    (two at first, then as many as the spread so far predicts are missing, in one Lanczos run, so
-    that products are GEMMs) until the standard error of their mean, with the brackets' mean
-    half-width counted whole, reaches ``standard_error`` or ``max_probes``.
+    (:func:`joint_operator`); the deflation rank starts at 64 (at most n/4) and doubles while the
+    first probes predict that they would need more products than the larger deflation costs and
+    the doubling at least halved them; each probe block takes Lanczos steps, two at a time, until
+    the standard error with its Gauss / Gauss–Radau brackets' mean half-width reaches
+    ``standard_error`` (or the half-width a third of it); probes are drawn in blocks of 8 (two at
+    first, then as many as the spread so far predicts are missing, in one Lanczos run, so that
+    products are GEMMs) until the standard error of their mean, with the control variate
+    ``xᵀAx`` taken out and the brackets' mean half-width counted whole, reaches
+    ``standard_error`` or ``max_probes``.
 
     Args:
         z: (n, d) unit rows; labels: (n,) classes; head_gram: (C, C) Gram of the unit heads.
@@ -248,31 +207,26 @@ def estimate_joint_entropy(
     rank = min(_DEFLATION_RANK, largest)
     first = _deflate(op, rank, max_blocks, standard_error, max_steps, generator)
     while 2 * rank <= largest:
-        # Probes still needed, in products, against a deflation of twice the rank (about 2·7 products per direction).
-        if (first.spread / standard_error) ** 2 * first.steps <= 4 * (_SKETCH_BLOCKS + 3) * rank:
+        # Products the probes still need, against those of a deflation of twice the rank (about 2·7 per direction).
+        if _probe_products(first, standard_error) <= 4 * (_SKETCH_BLOCKS + 3) * rank:
             break
         wider = _deflate(op, 2 * rank, max_blocks, standard_error, max_steps, generator)
-        halved = wider.spread**2 <= first.spread**2 / 2
-        if wider.spread < first.spread:
+        halved = 2 * _probe_products(wider, standard_error) <= _probe_products(first, standard_error)
+        if _probe_products(wider, standard_error) < _probe_products(first, standard_error):
             first, rank = wider, 2 * rank
         if not halved:
             break
-    q, top, error, values, widths, steps, _ = first
-    samples, bounds, most = [values], [widths], steps
+    q, top, known, probed, most = first
     while True:
-        all_values, all_widths = torch.cat(samples), torch.cat(bounds)
-        p, se = all_values.numel(), _standard_error(all_values, all_widths, error)
-        if p >= max_probes or _reached(all_values, all_widths, error, standard_error):
+        p, se = probed.values.numel(), _standard_error(probed, known)
+        if p >= max_probes or _reached(probed, known, standard_error):
             break
-        # Draw at once the probes the spread so far predicts are missing (whole blocks of 16).
-        missing = (float(all_values.var()) / standard_error**2 - p) / _PROBE_BLOCK
+        # Draw at once the probes the spread so far predicts are missing (whole blocks).
+        missing = (float(_controlled(probed, known).var()) / standard_error**2 - p) / _PROBE_BLOCK
         count = min(max(1, math.ceil(missing)) * _PROBE_BLOCK, max_probes - p)
-        earlier = (all_values, all_widths, error)
-        values, widths, steps = _probe_values(op, _probes(q, op, generator, count), standard_error, max_steps, earlier)
-        samples.append(values)
-        bounds.append(widths)
-        most = max(most, steps)
-    return JointEntropyEstimate(-float(top + all_values.mean()), se, p, most, rank, seed)
+        more, steps = _probe_values(op, _probes(q, op, generator, count), standard_error, max_steps, probed, known)
+        probed, most = probed.join(more), max(most, steps)
+    return JointEntropyEstimate(-float(top + _controlled(probed, known).mean()), se, p, most, rank, seed)
 
 
 def _probes(q: torch.Tensor | None, op, generator: torch.Generator, count: int = 2 * _PROBE_BLOCK) -> torch.Tensor:
@@ -280,60 +234,107 @@ def _probes(q: torch.Tensor | None, op, generator: torch.Generator, count: int =
     return g if q is None else g - q @ (q.mT @ g)
 
 
-def _standard_error(values: torch.Tensor, widths: torch.Tensor, error: float) -> float:
-    """Standard error of the probes' mean: their spread, their brackets' mean half-width (a bound on
-    the midpoints' mean error, counted whole: the truth does not sit at the midpoint on average, it
-    lies nearer the Gauss end) and the deflated quadrature's error."""
-    return math.sqrt(float(values.var()) / values.numel() + float(widths.mean()) ** 2 + error**2)
+class _Probed(NamedTuple):
+    """What the probes so far gave, one entry per probe x."""
+
+    values: torch.Tensor  # (p,) midpoints of the xᵀ f(A) x brackets
+    widths: torch.Tensor  # (p,) their half-widths
+    linear: torch.Tensor  # (p,) xᵀ A x, the control variate
+
+    def join(self, other: _Probed) -> _Probed:
+        return _Probed(*(torch.cat(pair) for pair in zip(self, other)))
 
 
-def _reached(values: torch.Tensor, widths: torch.Tensor, error: float, standard_error: float) -> bool:
+class _Known(NamedTuple):
+    """What the deflation fixed exactly."""
+
+    error: float  # bound on the deflated quadrature's error
+    trace: float  # tr(P A P) = tr A - tr(Qᵀ A Q): the control variate's mean
+
+
+def _controlled(probed: _Probed, known: _Known) -> torch.Tensor:
+    """The probes' values with the control variate taken out: ``v - a·(xᵀAx - tr(PAP))`` (p,).
+
+    A probe's ``xᵀ f(A) x`` varies mostly with the mass ``xᵀAx`` it puts on the remainder, and
+    the mean of that is known exactly, so a slope times its deviation removes most of the spread
+    (about tenfold on language-model hidden states, see docs/linguistic-collapse.md). The slope
+    of each block of probes is fitted on the other blocks only (cross-fitting): independent of
+    that block's own probes, it leaves the mean unbiased.
+    """
+    p = probed.values.numel()
+    if p < 2 * _PROBE_BLOCK:
+        return probed.values
+    block = torch.arange(p, device=probed.values.device) // _PROBE_BLOCK
+    controlled = probed.values.clone()
+    for b in range(int(block[-1]) + 1):
+        mine = block == b
+        v, c = probed.values[~mine], probed.linear[~mine]
+        spread = float((c - c.mean()).square().sum())
+        slope = float(((c - c.mean()) * (v - v.mean())).sum()) / spread if spread > 0 else 0.0
+        controlled[mine] -= slope * (probed.linear[mine] - known.trace)
+    return controlled
+
+
+def _standard_error(probed: _Probed, known: _Known) -> float:
+    """Standard error of the probes' mean: their controlled spread, their brackets' mean half-width
+    (a bound on the midpoints' mean error, counted whole: the truth does not sit at the midpoint
+    on average, it lies nearer the Gauss end) and the deflated quadrature's error."""
+    values = _controlled(probed, known)
+    return math.sqrt(float(values.var()) / values.numel() + float(probed.widths.mean()) ** 2 + known.error**2)
+
+
+def _reached(probed: _Probed, known: _Known, standard_error: float) -> bool:
     """Whether these probes (at least two blocks) give the requested standard error."""
-    return values.numel() >= 2 * _PROBE_BLOCK and _standard_error(values, widths, error) <= standard_error
+    return probed.values.numel() >= 2 * _PROBE_BLOCK and _standard_error(probed, known) <= standard_error
 
 
-def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int, earlier) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Midpoints (p,) and half-widths (p,) of each probe's ``xᵀ f(A) x`` bracket, and the steps taken.
+def _probe_values(op, x: torch.Tensor, standard_error: float, max_steps: int, earlier: _Probed, known: _Known) -> tuple[_Probed, int]:
+    """Each probe's ``xᵀ f(A) x`` bracket and ``xᵀ A x``, and the Lanczos steps taken.
 
     Steps stop once the mean half-width is a third of ``standard_error``, or earlier once these
-    probes, with the ``earlier`` ones (values, widths, deflation error), already give the standard
-    error asked for: the brackets narrow only slowly (the derivative of λ log λ is unbounded at 0),
-    so where the probes' spread leaves room, spending it on the brackets saves most steps.
+    probes, with the ``earlier`` ones, already give the standard error asked for: the brackets
+    narrow only slowly (the derivative of λ log λ is unbounded at 0), so where the probes' spread
+    leaves room, spending it on the brackets saves most steps.
     """
     scale = torch.linalg.vector_norm(x, dim=0).double().square()
-    before, before_widths, error = earlier
+
+    def probed(alphas: torch.Tensor, betas: torch.Tensor) -> _Probed:
+        low, high = quadrature_bracket(alphas, betas)
+        return _Probed(scale * (low + high) / 2, scale * (high - low) / 2, scale * alphas[:, 0])
 
     def narrow(alphas: torch.Tensor, betas: torch.Tensor) -> bool:
-        low, high = _bracket(alphas, betas)
-        widths = scale * (high - low) / 2
-        if float(widths.mean()) <= standard_error / 3:
-            return True
-        return _reached(torch.cat([before, scale * (low + high) / 2]), torch.cat([before_widths, widths]), error, standard_error)
+        now = probed(alphas, betas)
+        return float(now.widths.mean()) <= standard_error / 3 or _reached(earlier.join(now), known, standard_error)
 
-    alphas, betas = _lanczos(op, x, max_steps, narrow)
-    low, high = _bracket(alphas, betas)
-    return scale * (low + high) / 2, scale * (high - low) / 2, alphas.shape[1]
+    alphas, betas = lanczos(op, x, max_steps, narrow)
+    return probed(alphas, betas), alphas.shape[1]
 
 
 class _Deflated(NamedTuple):
     q: torch.Tensor | None  # (n, rank) deflated directions
     top: torch.Tensor  # tr(Qᵀ f(A) Q)
-    error: float  # bound on its quadrature's error
-    values: torch.Tensor  # (32,) first two probe blocks' xᵀ f(A) x (midpoints)
-    widths: torch.Tensor  # (32,) their half-widths
+    known: _Known
+    probed: _Probed  # the first two probe blocks
     steps: int
-    spread: float  # their standard deviation
+
+
+def _probe_products(deflated: _Deflated, standard_error: float) -> float:
+    """Products with A that the probes need at this deflation: the probes the controlled spread
+    of the first two blocks asks for (at least those two blocks) times the steps they took."""
+    spread = float(_controlled(deflated.probed, deflated.known).var())
+    return max(spread / standard_error**2, 2 * _PROBE_BLOCK) * deflated.steps
 
 
 def _deflate(op, rank, max_blocks, standard_error, max_steps, generator) -> _Deflated:
     """Deflate ``rank`` directions, then run the first probe block."""
     if rank > 0:
-        q, top, error = _deflation(op, rank, max_blocks, standard_error / 10, generator)
+        q, top, error, inside = _deflation(op, rank, max_blocks, standard_error / 10, generator)
     else:
-        q, top, error = None, torch.zeros((), dtype=torch.float64, device=op.device), 0.0
+        q, top, error, inside = None, torch.zeros((), dtype=torch.float64, device=op.device), 0.0, 0.0
+    known = _Known(error, op.trace - inside)
     empty = torch.zeros(0, dtype=torch.float64, device=op.device)
-    values, widths, steps = _probe_values(op, _probes(q, op, generator), standard_error, max_steps, (empty, empty, error))
-    return _Deflated(q, top, error, values, widths, steps, float(values.std()))
+    probed, steps = _probe_values(op, _probes(q, op, generator), standard_error, max_steps, _Probed(empty, empty, empty), known)
+    return _Deflated(q, top, known, probed, steps)
 
 
 def rows_of_second_moments(second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -357,6 +358,7 @@ def stochastic_entropies(
     *,
     tolerance: float,
     seed: int,
+    row_spectrum: torch.Tensor | None = None,
 ) -> tuple[PairEntropies, JointEntropyEstimate]:
     """``H(K_Z)`` and ``H(K_W)`` exactly (d×d and C×C), ``H(K_Z ⊙ K_W)`` by the estimator.
 
@@ -368,6 +370,7 @@ def stochastic_entropies(
         labels: (m,) class of each row. heads: (C, d) unit heads. counts: (C,) samples per class.
         tolerance: requested standard error of MIR.
         seed: seed of the estimator.
+        row_spectrum: the eigenvalues of ``rowsᵀ rows`` where already computed.
     """
     tolerance = check_tolerance(tolerance)
     n = int(counts.sum())
@@ -375,7 +378,7 @@ def stochastic_entropies(
     head_gram = heads @ heads.mT  # (C, C)
     root = counts[present].to(heads.dtype).sqrt()
     h_w = entropy_from_eigenvalues(psd_eigenvalues(root[:, None] * head_gram[present][:, present] * root, "head Gram"), n)
-    h_z = entropy_from_eigenvalues(row_gram_eigenvalues(rows), n)
+    h_z = entropy_from_eigenvalues(row_gram_eigenvalues(rows) if row_spectrum is None else row_spectrum, n)
     estimate = estimate_joint_entropy(
         rows, labels, head_gram, standard_error=tolerance * float(torch.minimum(h_z, h_w)), seed=seed, total=n
     )
