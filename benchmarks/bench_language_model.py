@@ -13,6 +13,7 @@ is the phase's own peak, the loaded model and hidden states included. Run::
     python benchmarks/bench_language_model.py --quick       # tiny random Llama on UTF-8 bytes
     python benchmarks/bench_language_model.py --repeats 1 --accuracy 12   # and the estimate against exact, 12 seeds
     python benchmarks/bench_language_model.py --repeats 1 --profile       # and where MIR/HDR's time goes (cProfile)
+    python benchmarks/bench_language_model.py --repeats 1 --spread        # and the probes' spread with and without the control variate
 
 ``--accuracy`` then compares the MIR/HDR estimate of seeds 0, 1, ... with the exact values of the
 same tokens (the n×n eigen-solve in float64), in the estimate's own standard errors.
@@ -33,6 +34,8 @@ import torch
 from interplay.data.text import context_windows, read_text
 from interplay.experiments.linguistic_collapse import capture
 from interplay.functional import interplay_metrics, neural_collapse
+from interplay.functional.gram import normalize_rows
+from interplay.functional.stochastic import _DEFLATION_RANK, _controlled, _deflation, _Known, _probe_values, _Probed, _probes, joint_operator
 from interplay.models.causal_lm import SMOLLM2, TINY, load_language_model
 
 MIN_COUNT = 5
@@ -97,6 +100,21 @@ def _accuracy(features, labels, head, seeds: int) -> None:
         print(f"{seed} | {float(r.h_joint):.5f} | {r.se_h_joint:.5f} | {error:+.2f} | {float(r.mir):.5f} | {r.se_mir:.5f}", flush=True)
 
 
+def _spread(features, labels, head, steps: int = 32) -> None:
+    """Standard deviation of the first probes' ``xᵀ f(A) x`` at the estimator's first deflation
+    (seed 0, float32 products, ``steps`` Lanczos steps), without and with the control variate."""
+    x, local, w = kept(features, labels, head)
+    z, unit = normalize_rows(x.double()), normalize_rows(w.double())
+    op = joint_operator(z, local, unit @ unit.mT, standard_error=0.01)
+    g = torch.Generator().manual_seed(0)
+    q, _, error, inside = _deflation(op, _DEFLATION_RANK, 8, 1e-3, g)
+    empty = torch.zeros(0, dtype=torch.float64)
+    probed, _ = _probe_values(op, _probes(q, op, g), 0.0, steps, _Probed(empty, empty, empty), _Known(error, 0.0))
+    raw, controlled = float(probed.values.std()), float(_controlled(probed, _Known(error, op.trace - inside)).std())
+    print(f"deflation rank {_DEFLATION_RANK}, {probed.values.numel()} probes, {steps} steps: standard deviation "
+          f"{raw:.4f} without the control variate, {controlled:.4f} with it ({raw / controlled:.1f} times less)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"model {TINY} instead of {SMOLLM2}")
@@ -105,6 +123,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="forward / NC / MIR rounds (default 3)")
     parser.add_argument("--accuracy", type=int, default=0, metavar="SEEDS", help="then compare SEEDS estimates with exact")
     parser.add_argument("--profile", action="store_true", help="then profile one MIR/HDR run (cProfile, by own time)")
+    parser.add_argument("--spread", action="store_true", help="then the probes' spread with and without the control variate")
     args = parser.parse_args()
     model = TINY if args.quick else SMOLLM2
     lm, ids, mask = windows(model, args.context, args.tokens)
@@ -140,6 +159,8 @@ def main() -> None:
     print(f"NC + MIR/HDR: median {statistics.median(metrics):.1f} s, × forward per repeat {[round(r, 3) for r in ratios]}")
     if args.accuracy:
         _accuracy(features, labels, head, args.accuracy)
+    if args.spread:
+        _spread(features, labels, head)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(_mir, features, labels, head)
