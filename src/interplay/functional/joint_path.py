@@ -10,9 +10,10 @@ quadrature with a standard error) runs when no exact side fits ``max_exact_size`
 for, or, under ``"auto"``, when the exact eigen-solve is predicted to cost more than
 ``EXACT_PREMIUM`` (2) times the estimate at the requested tolerance: exactness is worth a
 premium, not any price. The prediction is measured (``benchmarks/bench_joint_path.py``): an
-exact eigen-solve of side s costs about ``s³ / (1,700·n²)`` times the estimate on n samples at
-the default tolerance 0.005, and a tighter tolerance needs ``(0.005 / tol)²`` times the probes.
-With the samples at hand (side n) the exact path is thus kept up to n ≈ 3,400.
+exact eigen-solve of side s costs at least ``s³ / (1,000·n²)`` times the estimate on n samples at
+the default tolerance 0.005 (on language-model hidden states and on features shaped like them;
+the bound errs towards exact), and a tighter tolerance needs ``(0.005 / tol)²`` times the
+probes. With the samples at hand (side n) the exact path is thus kept up to n ≈ 2,000.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["METHODS", "check_method", "choose_joint_path"]
 
 METHODS = ("auto", "exact", "stochastic")
 EXACT_PREMIUM = 2.0  # how many times the estimate's cost the exact path may take under "auto"
-ESTIMATE_PER_SQUARE = 1700.0  # measured: an exact eigen-solve of side s costs s³ / (1,700·n²) estimates on n samples
+ESTIMATE_PER_SQUARE = 1000.0  # measured: an exact eigen-solve of side s costs at least s³ / (1,000·n²) estimates on n samples
 _DEFAULT_TOLERANCE = 0.005
 
 
