@@ -107,3 +107,35 @@ def test_center_accepts_numpy_and_refuses_wrong_shapes(batch):
         interplay_metrics(features, labels, heads, center="yes")
     with pytest.raises(ValueError, match="center must contain only finite values"):
         interplay_metrics(features, labels, heads, center=np.full(16, np.nan))
+
+
+@pytest.mark.parametrize("api", ["legacy", "backend"])
+def test_lowered_matmul_precision_is_raised_inside_and_restored_after(batch, api):
+    """A caller who lowered float32 products (TF32/bfloat16) through either of torch's two APIs
+    gets full-precision products inside the metrics, no error, and their setting back."""
+    from interplay.functional.gram import full_precision
+
+    backends = [torch.backends.cuda.matmul, torch.backends.mkldnn.matmul]
+    features, labels, heads = batch
+    expected = interplay_metrics(features, labels, heads).as_dict()
+    if api == "legacy":
+        torch.set_float32_matmul_precision("high")
+    else:
+        backends[0].fp32_precision, backends[1].fp32_precision = "tf32", "bf16"
+    try:
+        with full_precision(features):
+            if api == "legacy":
+                assert torch.get_float32_matmul_precision() == "highest"
+            else:
+                assert [b.fp32_precision for b in backends] == ["ieee", "ieee"]
+        assert interplay_metrics(features, labels, heads).as_dict() == expected
+        if api == "legacy":
+            assert torch.get_float32_matmul_precision() == "high"
+        else:
+            assert [b.fp32_precision for b in backends] == ["tf32", "bf16"]
+    finally:
+        if api == "legacy":
+            torch.set_float32_matmul_precision("highest")
+        else:
+            backends[0].fp32_precision = backends[1].fp32_precision = "none"
+    assert torch.get_float32_matmul_precision() == "highest"

@@ -41,8 +41,10 @@ def full_precision(x: torch.Tensor) -> Iterator[None]:
     and float32 matrix products at full precision, the caller's settings restored on leaving.
 
     Under ``torch.autocast`` a matrix product would otherwise run in bfloat16/float16, and with
-    ``torch.set_float32_matmul_precision("high")`` a float32 one in TF32 (10-bit mantissa) on
-    a GPU; either way the spectrum would silently lose its small eigenvalues.
+    ``torch.set_float32_matmul_precision("high")`` (or ``torch.backends.cuda.matmul.fp32_precision
+    = "tf32"``) a float32 one in TF32 (10-bit mantissa) on a GPU; either way the spectrum would
+    silently lose its small eigenvalues. torch refuses to read one of its two precision settings
+    once the other has been used, so the one the caller used is the one changed.
 
     Example:
         >>> torch.set_float32_matmul_precision("high")
@@ -53,13 +55,26 @@ def full_precision(x: torch.Tensor) -> Iterator[None]:
         'high'
         >>> torch.set_float32_matmul_precision("highest")
     """
-    precision = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("highest")
+    restore = _highest_matmul_precision()
     try:
         with torch.autocast(x.device.type, enabled=False):
             yield
     finally:
-        torch.set_float32_matmul_precision(precision)
+        restore()
+
+
+def _highest_matmul_precision():
+    """Set float32 products to full precision in the API the caller used; return the undo."""
+    try:
+        precision = torch.get_float32_matmul_precision()
+    except RuntimeError:  # the caller set a backend's ``fp32_precision`` (torch ≥ 2.9): use that API
+        backends = [torch.backends.cuda.matmul, torch.backends.mkldnn.matmul]
+        saved = [backend.fp32_precision for backend in backends]
+        for backend in backends:
+            backend.fp32_precision = "ieee"
+        return lambda: [setattr(backend, "fp32_precision", value) for backend, value in zip(backends, saved)]
+    torch.set_float32_matmul_precision("highest")
+    return lambda: torch.set_float32_matmul_precision(precision)
 
 
 def normalize_rows(x: torch.Tensor, *, zero_rows: bool = False) -> torch.Tensor:
