@@ -12,6 +12,8 @@ import copy
 
 import torch
 
+from interplay.functional.gemm import matmul_nt
+
 __all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
 
 _CHUNK_BYTES = 2**28
@@ -124,13 +126,15 @@ class DenseJointOperator:
         # temporaries at a time), then mirrored, which takes about 30 % less time than every column.
         for start in range(0, n, rows):
             block = slice(start, start + rows)
-            torch.mul(z[block] @ z[start:].mT, gram[labels[block]][:, labels[start:]], out=self.matrix[block, start:])
+            torch.mul(matmul_nt(z[block], z[start:]), gram[labels[block]][:, labels[start:]], out=self.matrix[block, start:])
         for start in range(0, n, rows):
             self.matrix[start + rows :, start : start + rows] = self.matrix[start : start + rows, start + rows :].mT
         self.matrix /= self.total
         self.trace = float(self.matrix.diagonal().sum(dtype=torch.float64))
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        if self.matrix.dtype == torch.float32:  # A is symmetric, so A v = (vᵀ A)ᵀ: the fastest float32 product's form
+            return matmul_nt(v.mT.to(torch.float32), self.matrix).mT.to(v.dtype, memory_format=torch.contiguous_format)
         return (self.matrix @ v.to(self.matrix.dtype)).to(v.dtype)
 
     def rough(self) -> DenseJointOperator:
