@@ -114,3 +114,13 @@ def test_control_variate_takes_out_most_of_the_spread_on_lm_like_rows():
     probed, _ = _probe_values(op, _probes(q, op, g, 4 * _PROBE_BLOCK), 1e-4, 24, _Probed(empty, empty, empty), _Known(error, 0.0))
     controlled = _controlled(probed, _Known(error, op.trace - inside))
     assert float(controlled.std()) <= float(probed.values.std()) / 3
+
+
+def test_a_variate_flat_to_rounding_is_not_used():
+    """Nothing left after the deflation: xᵀAx equals tr(PAP) up to rounding, and a slope fitted to
+    that rounding would move the mean by the rounding of tr(PAP) times an arbitrary slope."""
+    g = torch.Generator().manual_seed(3)
+    values = torch.randn(4 * _PROBE_BLOCK, generator=g, dtype=torch.float64)
+    linear = 0.25 + 1e-12 * values  # correlated with the values, but only at the rounding level
+    probed = _Probed(values, torch.zeros_like(values), linear)
+    assert torch.equal(_controlled(probed, _Known(0.0, 0.25 + 1e-9)), values)
