@@ -41,9 +41,10 @@ def labelled_batch(draw, max_n: int = 24, max_d: int = 6, max_classes: int = 5):
 
 
 @st.composite
-def trained_batches(draw):
-    """Features (n, d), labels (n,) with at least two classes, heads (C, d), all in one dtype."""
-    n, d, c = draw(st.integers(4, 48)), draw(st.integers(1, 16)), draw(st.integers(2, 7))
+def trained_batches(draw, n: tuple[int, int] = (4, 48), d: tuple[int, int] = (1, 16), c: tuple[int, int] = (2, 7)):
+    """Features (n, d), labels (n,) with at least two classes, heads (C, d), all in one dtype;
+    n, d and C drawn from the ranges given."""
+    n, d, c = draw(st.integers(*n)), draw(st.integers(*d)), draw(st.integers(*c))
     seed = draw(st.integers(0, 2**31 - 1))
     g = np.random.default_rng(seed)
     weights = g.dirichlet(np.full(c, draw(st.sampled_from([0.3, 1.0, 10.0]))))  # unbalanced classes

@@ -41,11 +41,13 @@ def test_dense_operator_is_the_hadamard_gram_over_n():
 
 
 def test_the_product_is_chosen_by_cost_and_float32_only_for_loose_errors():
-    features, labels, heads = lm_like()
+    features, labels, heads = lm_like(n=2500)
     z, w = normalize_rows(features), normalize_rows(heads)
     loose = joint_operator(z, labels, w @ w.T, standard_error=0.01)
     assert isinstance(loose, DenseJointOperator) and loose.matrix.dtype == torch.float32
     assert joint_operator(z, labels, w @ w.T, standard_error=1e-6).matrix.dtype == torch.float64
+    few = joint_operator(z[:1500], labels[:1500], w @ w.T, standard_error=0.01)  # below 2,048 samples: float64
+    assert isinstance(few, DenseJointOperator) and few.matrix.dtype == torch.float64
     few = labels % 3  # 3 classes: the class moments cost 4·n·d + 2·9·d per vector, far below 2·n²
     assert isinstance(joint_operator(z, few, w[:3] @ w[:3].T, standard_error=0.01), JointOperator)
     assert isinstance(joint_operator(z, labels, w @ w.T, standard_error=0.01, memory_bytes=2**20), JointOperator)

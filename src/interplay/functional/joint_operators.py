@@ -18,6 +18,7 @@ __all__ = ["DenseJointOperator", "JointOperator", "joint_operator"]
 
 _CHUNK_BYTES = 2**28
 _SINGLE_ABOVE = 1e-3  # nats: requested standard errors from which dense products run in float32
+_SINGLE_FROM = 2048  # samples from which they do: below, float64 products cost little, and float32 rounding shows
 _ROUGH_FROM = 4096  # samples from which the deflation's sketch may run in bfloat16
 _FORM_ROWS = 512  # row blocks of the dense matrix: small enough that little more than its upper triangle is formed
 
@@ -169,11 +170,13 @@ def joint_operator(z: torch.Tensor, labels: torch.Tensor, head_gram: torch.Tenso
     (n = 8,260, d = 576, C' = 368, 2 threads) the first ran at a third of the second's speed per
     operation, hence the factor 3. The dense matrix must also fit ``memory_bytes``. Its products
     are taken in float32 (three times faster there) where the requested ``standard_error`` is at
-    least ``1e-3`` nats, far above their rounding (see docs/linguistic-collapse.md, "Cost").
+    least ``1e-3`` nats, far above their rounding (see docs/linguistic-collapse.md, "Cost"), and
+    n is at least 2,048: on a few hundred rank-deficient samples float32 rounding moved the
+    entropy by about 1e-6 nats while the estimate's own standard error was 1e-7.
     """
     n, d = z.shape
     classes = int(torch.unique(labels).numel())
-    single = torch.float32 if standard_error >= _SINGLE_ABOVE else z.dtype
+    single = torch.float32 if standard_error >= _SINGLE_ABOVE and n >= _SINGLE_FROM else z.dtype
     size = torch.finfo(single).bits // 8
     if n * n * size <= memory_bytes and 2 * n * n <= 3 * (4 * n * d + 2 * classes**2 * d):
         return DenseJointOperator(z, labels, head_gram, total=total, precision=single)

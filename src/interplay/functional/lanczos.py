@@ -54,10 +54,14 @@ def lanczos(op: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, max_ste
 
 
 def _gauss(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,), with T's eigenpairs."""
+    """``e1ᵀ f(T) e1`` for each column's tridiagonal T (p,), with T's eigenpairs.
+
+    A is PSD, so a negative Ritz value is rounding (of a null space, say) and is taken as 0: its
+    ``λ log λ`` with the logarithm's floor would be a spurious positive term.
+    """
     t = torch.diag_embed(alphas) + torch.diag_embed(betas, 1) + torch.diag_embed(betas, -1)  # (p, m, m)
     theta, vectors = torch.linalg.eigh(t)
-    return (vectors[:, 0, :].square() * xlogx(theta)).sum(1), theta, vectors
+    return (vectors[:, 0, :].square() * xlogx(theta.clamp_min(0))).sum(1), theta, vectors
 
 
 def quadrature_bracket(alphas: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -47,14 +47,14 @@ from interplay.functional.entropy import (
     row_gram_eigenvalues,
     xlogx,
 )
-from interplay.functional.information import PairEntropies
+from interplay.functional.information import PairEntropies, entropy_resolution
 from interplay.functional.joint_operators import (
     DenseJointOperator,
     JointOperator,
     joint_operator,
 )
 from interplay.functional.lanczos import lanczos, quadrature_bracket
-from interplay.validation import check_tolerance
+from interplay.validation import check_scalar, check_tolerance
 
 __all__ = ["DenseJointOperator", "JointEntropyEstimate", "JointOperator", "estimate_joint_entropy", "joint_operator", "rows_of_second_moments", "stochastic_entropies"]
 
@@ -74,9 +74,9 @@ def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
     """
     # Cholesky QR is accurate while cond(x) stays below about 1 / sqrt(eps): 3e-4 in float32.
     floor = 1e-6 if x.dtype == torch.float64 else 1e-3
-    for _ in range(2):
+    for again in range(2):
         if basis is not None:
-            x = x - basis @ (basis.mT @ x)
+            x = x - basis @ (basis.mT @ x) if again else _refilled(x, basis)
         factor, info = torch.linalg.cholesky_ex((x.mT @ x).double())
         diagonal = factor.diagonal()
         if int(info) == 0 and float(diagonal.min()) > floor * float(diagonal.max()):
@@ -84,6 +84,27 @@ def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
         else:
             x = torch.linalg.qr(x).Q
     return x
+
+
+def _refilled(x: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+    """``x`` with the columns that ``basis`` already spans (to rounding) replaced by random ones.
+
+    A Krylov block whose space is exhausted (an invariant subspace reached: a low-rank matrix,
+    collapse) is rounding noise; normalised, it would keep components along ``basis`` and spoil
+    the projection. A random direction orthogonal to ``basis`` leaves an invariant subspace
+    invariant, so the quadrature stays exact. The random numbers are seeded by the shape, so
+    equal inputs give equal bases.
+    """
+    rest = x - basis @ (basis.mT @ x)
+    rest = rest - basis @ (basis.mT @ rest)
+    spent = torch.linalg.vector_norm(rest, dim=0) <= 1e3 * torch.finfo(x.dtype).eps * torch.linalg.vector_norm(x, dim=0)
+    count = int(spent.sum())
+    if count:
+        generator = torch.Generator().manual_seed(x.shape[0] * 65_537 + basis.shape[1])
+        fresh = torch.randn(x.shape[0], count, generator=generator, dtype=torch.float64).to(x.device, x.dtype)
+        fresh = fresh - basis @ (basis.mT @ fresh)
+        rest[:, spent] = fresh - basis @ (basis.mT @ fresh)
+    return rest
 
 
 def _block_krylov(op, start: torch.Tensor, blocks: int):
@@ -133,7 +154,7 @@ def _deflation(op, rank: int, max_blocks: int, tolerance: float, generator: torc
             q = basis[:, :rank].clone()  # the orthonormalised Q that the quadrature integrates over
             inside = float(projected[:rank, :rank].diagonal().sum())
         theta, vectors = torch.linalg.eigh(projected)
-        top = (vectors[:rank].square().sum(0) * xlogx(theta)).sum()  # Ritz values weighted by their mass on Q
+        top = (vectors[:rank].square().sum(0) * xlogx(theta.clamp_min(0))).sum()  # Ritz values weighted by their mass on Q (A is PSD)
         if previous is not None and abs(float(top - previous)) <= tolerance:
             break
         previous = top
@@ -201,6 +222,7 @@ def estimate_joint_entropy(
         >>> abs(est.h_joint - math.log(64)) < 3 * est.standard_error + 1e-9
         True
     """
+    standard_error = check_scalar(standard_error, "standard_error", float, above=0, why="the requested standard error in nats")
     op = joint_operator(z, labels, head_gram, total=total, memory_bytes=memory_bytes, standard_error=standard_error)
     n = op.n
     generator = torch.Generator().manual_seed(seed)
@@ -379,7 +401,10 @@ def stochastic_entropies(
     """``H(K_Z)`` and ``H(K_W)`` exactly (d×d and C×C), ``H(K_Z ⊙ K_W)`` by the estimator.
 
     The standard error of MIR is that of the joint entropy over ``min(H(K_Z), H(K_W))``, so the
-    joint entropy is estimated to ``tolerance · min(H(K_Z), H(K_W))``; HDR is exact.
+    joint entropy is estimated to ``tolerance · min(H(K_Z), H(K_W))``; HDR is exact. Where one of
+    the two is 0 to rounding (rows along one direction: a rank-one Gram ``s sᵀ`` with ``s = ±1``),
+    ``K_Z ⊙ K_W`` is the other Gram up to signs, so the joint entropy is the other's, exactly
+    (MIR is then undefined, and reading it raises as on the exact paths).
 
     Args:
         rows: (m, d) the normalised samples, or rows from :func:`rows_of_second_moments`.
@@ -395,7 +420,9 @@ def stochastic_entropies(
     root = counts[present].to(heads.dtype).sqrt()
     h_w = entropy_from_eigenvalues(psd_eigenvalues(root[:, None] * head_gram[present][:, present] * root, "head Gram"), n)
     h_z = entropy_from_eigenvalues(row_gram_eigenvalues(rows) if row_spectrum is None else row_spectrum, n)
-    estimate = estimate_joint_entropy(
-        rows, labels, head_gram, standard_error=tolerance * float(torch.minimum(h_z, h_w)), seed=seed, total=n
-    )
-    return PairEntropies(h_z, h_w, h_z.new_tensor(estimate.h_joint)), estimate
+    names = ("features", "head_weight")
+    smaller, larger = float(torch.minimum(h_z, h_w)), torch.maximum(h_z, h_w)
+    if smaller <= entropy_resolution(n, h_z.dtype):
+        return PairEntropies(h_z, h_w, larger, n, names), JointEntropyEstimate(float(larger), 0.0, 0, 0, 0, seed)
+    estimate = estimate_joint_entropy(rows, labels, head_gram, standard_error=tolerance * smaller, seed=seed, total=n)
+    return PairEntropies(h_z, h_w, h_z.new_tensor(estimate.h_joint), n, names), estimate
