@@ -19,7 +19,7 @@ from interplay.functional.stochastic import (
     _probes,
     rows_of_second_moments,
 )
-from test_stochastic_products import lm_like
+from test_stochastic_products import _Matrix, lm_like
 
 
 def test_a_value_linear_in_the_variate_is_controlled_to_its_mean():
@@ -66,14 +66,6 @@ def test_operator_traces_are_the_traces_of_the_joint_gram():
     rows, row_labels = rows_of_second_moments(second)
     expected = float((x.square().sum(1) * gram.diagonal()[labels]).sum()) / 400
     assert abs(JointOperator(rows, row_labels, gram, total=400).trace - expected) < 1e-12
-
-
-class _Matrix:
-    def __init__(self, a):
-        self.a, self.n, self.device, self.dtype = a, a.shape[0], a.device, a.dtype
-
-    def __call__(self, v):
-        return self.a @ v
 
 
 def test_controlled_probes_stay_unbiased_after_deflation():

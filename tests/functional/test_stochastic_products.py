@@ -54,8 +54,10 @@ def test_the_product_is_chosen_by_cost_and_float32_only_for_loose_errors():
 
 
 class _Matrix:
+    """An explicit PSD matrix as an operator (products, n, device, dtype)."""
+
     def __init__(self, a):
-        self.a, self.n = a, a.shape[0]
+        self.a, self.n, self.device, self.dtype = a, a.shape[0], a.device, a.dtype
 
     def __call__(self, v):
         return self.a @ v
@@ -78,8 +80,12 @@ def test_gauss_and_radau_bracket_each_quadratic_form_and_narrow():
     assert widths[2] < widths[1] < widths[0]
 
 
-def test_lm_like_estimate_lies_within_three_standard_errors_of_the_oracle():
-    """Seeded: dense float32 products, deflation and Gauss–Radau midpoints against the float64 oracle."""
+def test_lm_like_estimate_lies_within_three_standard_errors_of_the_oracle(monkeypatch):
+    """Seeded: dense float32 products (forced from 100 samples), deflation and Gauss–Radau midpoints
+    against the float64 oracle."""
+    from interplay.functional import joint_operators
+
+    monkeypatch.setattr(joint_operators, "_SINGLE_FROM", 100)
     features, labels, heads = lm_like()
     expected = reference.sample_pairing(features, labels, heads)
     result = interplay_metrics(features, labels, heads, method="stochastic", tolerance=0.01, seed=0)
@@ -147,11 +153,12 @@ def test_estimate_with_a_rounded_sketch_stays_within_three_standard_errors(monke
 @pytest.mark.parametrize("kind", ["trained", "near collapse"])
 def test_rounded_sketch_on_trained_features_in_each_dtype(monkeypatch, dtype, kind):
     """ReLU features with a large shared mean, a steeply decaying spectrum and dead units, or nearly
-    collapsed ones, with the bfloat16 sketch forced from 100 samples: within three standard errors
-    of the float64 oracle in either precision of the features."""
+    collapsed ones, with the bfloat16 sketch and float32 products forced from 100 samples: within
+    three standard errors of the float64 oracle in either precision of the features."""
     from interplay.functional import joint_operators
 
     monkeypatch.setattr(joint_operators, "_ROUGH_FROM", 100)
+    monkeypatch.setattr(joint_operators, "_SINGLE_FROM", 100)
     monkeypatch.setattr(joint_operators, "_native_bfloat16", lambda device: True)
     features, labels, heads = lm_like(n=1200, d=40, c=150, seed=3)
     if kind == "near collapse":
@@ -159,7 +166,8 @@ def test_rounded_sketch_on_trained_features_in_each_dtype(monkeypatch, dtype, ki
     features = torch.relu(features - features.mean(0) / 2)
     features[:, -6:] = 0  # dead units
     z, w = normalize_rows(features), normalize_rows(heads)
-    assert joint_operator(z, labels, w @ w.T, standard_error=0.01).rough().matrix.dtype == torch.bfloat16  # dense, rounded
+    op = joint_operator(z, labels, w @ w.T, standard_error=0.01)
+    assert op.matrix.dtype == torch.float32 and op.rough().matrix.dtype == torch.bfloat16  # dense, float32, rounded sketch
     expected = reference.sample_pairing(features, labels, heads)
     result = interplay_metrics(features.to(dtype), labels, heads.to(dtype), method="stochastic", seed=1)
     assert result.path == "stochastic" and result.se_mir <= 0.005

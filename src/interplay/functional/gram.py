@@ -68,11 +68,15 @@ def _highest_matmul_precision():
     try:
         precision = torch.get_float32_matmul_precision()
     except RuntimeError:  # the caller set a backend's ``fp32_precision`` (torch ≥ 2.9): use that API
-        backends = [torch.backends.cuda.matmul, torch.backends.mkldnn.matmul]
-        saved = [backend.fp32_precision for backend in backends]
-        for backend in backends:
+        saved = {backend: backend.fp32_precision for backend in (torch.backends.cuda.matmul, torch.backends.mkldnn.matmul)}
+        for backend in saved:
             backend.fp32_precision = "ieee"
-        return lambda: [setattr(backend, "fp32_precision", value) for backend, value in zip(backends, saved)]
+
+        def restore() -> None:
+            for backend, value in saved.items():
+                backend.fp32_precision = value
+
+        return restore
     torch.set_float32_matmul_precision("highest")
     return lambda: torch.set_float32_matmul_precision(precision)
 

@@ -26,8 +26,9 @@ _FORM_ROWS = 512  # row blocks of the dense matrix: small enough that little mor
 class JointOperator:
     """The map ``v ↦ (K_Z ⊙ K_W) v / n`` without any n×n matrix.
 
-    ``trace`` is ``tr((K_Z ⊙ K_W)/n)``. Samples are grouped by class, and classes whose sizes share a power of two share one
-    zero-padded batched product, so padding at most doubles the stored features.
+    ``trace`` is ``tr((K_Z ⊙ K_W)/n)``. Samples are grouped by class, and classes whose sizes
+    share a power of two share one zero-padded batched product, so padding at most doubles the
+    stored features.
 
     Args:
         z: (n, d) unit rows (normalised, optionally centred representations).
@@ -74,7 +75,8 @@ class JointOperator:
             index[local[labels[order]][mine], rank[mine]] = order[mine]
             self.buckets.append((slot[classes], index, padded[index]))  # (g,), (g, m), (g, m, d)
         self.chunk = max(1, chunk_bytes // (self.gram.shape[0] * d * z.element_size()))
-        self.trace = float((z.double().square().sum(1) * head_gram.diagonal().double().to(device)[labels]).sum()) / self.total
+        norms = torch.linalg.vector_norm(z, dim=1).double()  # (n,): no float64 copy of the features
+        self.trace = float((norms.square() * head_gram.diagonal().double().to(device)[labels]).sum()) / self.total
 
     def rough(self) -> JointOperator:
         """The operator for choosing directions: this one (it has no cheaper form)."""

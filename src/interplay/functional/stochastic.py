@@ -76,7 +76,7 @@ def _orthonormal(x: torch.Tensor, basis: torch.Tensor | None) -> torch.Tensor:
     floor = 1e-6 if x.dtype == torch.float64 else 1e-3
     for again in range(2):
         if basis is not None:
-            x = x - basis @ (basis.mT @ x) if again else _refilled(x, basis)
+            x = _outside(x, basis) if again else _refilled(x, basis)
         factor, info = torch.linalg.cholesky_ex((x.mT @ x).double())
         diagonal = factor.diagonal()
         if int(info) == 0 and float(diagonal.min()) > floor * float(diagonal.max()):
@@ -95,16 +95,19 @@ def _refilled(x: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     invariant, so the quadrature stays exact. The random numbers are seeded by the shape, so
     equal inputs give equal bases.
     """
-    rest = x - basis @ (basis.mT @ x)
-    rest = rest - basis @ (basis.mT @ rest)
+    rest = _outside(_outside(x, basis), basis)
     spent = torch.linalg.vector_norm(rest, dim=0) <= 1e3 * torch.finfo(x.dtype).eps * torch.linalg.vector_norm(x, dim=0)
     count = int(spent.sum())
     if count:
         generator = torch.Generator().manual_seed(x.shape[0] * 65_537 + basis.shape[1])
         fresh = torch.randn(x.shape[0], count, generator=generator, dtype=torch.float64).to(x.device, x.dtype)
-        fresh = fresh - basis @ (basis.mT @ fresh)
-        rest[:, spent] = fresh - basis @ (basis.mT @ fresh)
+        rest[:, spent] = _outside(_outside(fresh, basis), basis)
     return rest
+
+
+def _outside(x: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+    """``x`` minus its part in the span of the orthonormal ``basis``."""
+    return x - basis @ (basis.mT @ x)
 
 
 def _block_krylov(op, start: torch.Tensor, blocks: int):
@@ -229,14 +232,16 @@ def estimate_joint_entropy(
     largest = min(n // 4, memory_bytes // (z.element_size() * n * max_blocks))
     rank = min(_DEFLATION_RANK, largest)
     first = _deflate(op, rank, max_blocks, standard_error, max_steps, generator)
+    cost = _probe_products(first, standard_error)
     while 2 * rank <= largest:
         # Products the probes still need, against those of a deflation of twice the rank (about 2·7 per direction).
-        if _probe_products(first, standard_error) <= 4 * (_SKETCH_BLOCKS + 3) * rank:
+        if cost <= 4 * (_SKETCH_BLOCKS + 3) * rank:
             break
         wider = _deflate(op, 2 * rank, max_blocks, standard_error, max_steps, generator)
-        halved = 2 * _probe_products(wider, standard_error) <= _probe_products(first, standard_error)
-        if _probe_products(wider, standard_error) < _probe_products(first, standard_error):
-            first, rank = wider, 2 * rank
+        wider_cost = _probe_products(wider, standard_error)
+        halved = 2 * wider_cost <= cost
+        if wider_cost < cost:
+            first, rank, cost = wider, 2 * rank, wider_cost
         if not halved:
             break
     q, top, known, probed, most = first
@@ -254,7 +259,7 @@ def estimate_joint_entropy(
 
 def _probes(q: torch.Tensor | None, op, generator: torch.Generator, count: int = 2 * _PROBE_BLOCK) -> torch.Tensor:
     g = (torch.randint(0, 2, (op.n, count), generator=generator) * 2 - 1).to(op.device, op.dtype)  # (n, p) Rademacher
-    return g if q is None else g - q @ (q.mT @ g)
+    return g if q is None else _outside(g, q)
 
 
 class _Probed(NamedTuple):
